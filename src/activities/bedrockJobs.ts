@@ -1,0 +1,119 @@
+import {
+  BedrockClient,
+  ConflictException,
+  CreateModelInvocationJobCommand,
+  GetModelInvocationJobCommand,
+  ModelInvocationJobSummary,
+  ServiceQuotaExceededException,
+  StopModelInvocationJobCommand,
+  ValidationException,
+  paginateListModelInvocationJobs,
+} from '@aws-sdk/client-bedrock';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import { clientRequestTokenFor } from '../core/runConfig';
+import { HARVESTABLE_JOB_STATUSES, TERMINAL_JOB_STATUSES, bedrockJobName } from '../shared/jobNames';
+import { shardPaths } from '../shared/paths';
+import { ResolvedRun } from '../shared/types';
+import { ActivityDeps } from './deps';
+
+export interface SubmitJobRequest {
+  run: Pick<ResolvedRun, 'runKey' | 'runName' | 'runUri' | 'modelId' | 'roleArn' | 'jobTimeoutHours'>;
+  shardIndex: number;
+  attempt: number;
+}
+
+export interface SubmittedJob {
+  jobArn: string;
+  jobName: string;
+  /** True when a job of this name already existed (an earlier submit that did not report back). */
+  reused: boolean;
+}
+
+export interface JobState {
+  jobArn: string;
+  jobId: string;
+  status: string;
+  message?: string;
+}
+
+export function jobIdOfArn(jobArn: string): string {
+  return jobArn.slice(jobArn.lastIndexOf('/') + 1);
+}
+
+async function findJobByName(bedrock: BedrockClient, jobName: string): Promise<ModelInvocationJobSummary | undefined> {
+  const found: ModelInvocationJobSummary[] = [];
+  for await (const page of paginateListModelInvocationJobs({ client: bedrock }, { nameContains: jobName })) {
+    for (const job of page.invocationJobSummaries ?? []) if (job.jobName === jobName) found.push(job);
+  }
+  found.sort((a, b) => (b.submitTime?.getTime() ?? 0) - (a.submitTime?.getTime() ?? 0));
+  return found[0];
+}
+
+export function makeBedrockJobActivities(deps: ActivityDeps) {
+  const { bedrock } = deps;
+
+  /**
+   * Idempotent on the shard's business identity: the job name and client token derive from the
+   * run key, shard and attempt, and an existing job of that name is reused rather than paid twice.
+   */
+  async function submitJob({ run, shardIndex, attempt }: SubmitJobRequest): Promise<SubmittedJob> {
+    const jobName = bedrockJobName(run.runName, run.runKey, shardIndex, attempt);
+    const existing = await findJobByName(bedrock, jobName);
+    if (existing?.jobArn) return { jobArn: existing.jobArn, jobName, reused: true };
+    const paths = shardPaths(run.runUri, shardIndex);
+    try {
+      const created = await bedrock.send(
+        new CreateModelInvocationJobCommand({
+          jobName,
+          clientRequestToken: clientRequestTokenFor(run.runKey, shardIndex, attempt),
+          roleArn: run.roleArn,
+          modelId: run.modelId,
+          inputDataConfig: { s3InputDataConfig: { s3Uri: paths.jsonl, s3InputFormat: 'JSONL' } },
+          outputDataConfig: { s3OutputDataConfig: { s3Uri: paths.bedrockOutput } },
+          timeoutDurationInHours: run.jobTimeoutHours,
+        }),
+      );
+      return { jobArn: created.jobArn!, jobName, reused: false };
+    } catch (err) {
+      if (err instanceof ValidationException && /in use|already exists/i.test(err.message)) {
+        const raced = await findJobByName(bedrock, jobName);
+        if (raced?.jobArn) return { jobArn: raced.jobArn, jobName, reused: true };
+      }
+      if (err instanceof ServiceQuotaExceededException) {
+        // Another run or tool holds the account's job slots: wait for one instead of failing.
+        throw ApplicationFailure.create({ message: err.message, type: 'BedrockJobQuotaFull', nextRetryDelay: '30s', category: ApplicationFailureCategory.BENIGN });
+      }
+      if (err instanceof ValidationException) {
+        throw ApplicationFailure.create({ message: `Bedrock rejected job ${jobName}: ${err.message}`, type: 'BedrockValidation', nonRetryable: true });
+      }
+      throw err;
+    }
+  }
+
+  /** Returns once the job is terminal; until then fails benignly so Temporal's retry policy is the poll loop. */
+  async function waitForJob({ jobArn }: { jobArn: string }): Promise<JobState> {
+    const job = await bedrock.send(new GetModelInvocationJobCommand({ jobIdentifier: jobArn }));
+    const status = job.status ?? 'Unknown';
+    if (!TERMINAL_JOB_STATUSES.includes(status)) {
+      throw ApplicationFailure.create({ message: `job ${jobIdOfArn(jobArn)} is ${status}`, type: 'JobStillRunning', category: ApplicationFailureCategory.BENIGN });
+    }
+    return { jobArn, jobId: jobIdOfArn(jobArn), status, message: job.message };
+  }
+
+  /** Stops the job of this name if it is still running; a job already ended is left as it is. */
+  async function stopJob({ jobName }: { jobName: string }): Promise<{ stopped: boolean }> {
+    const job = await findJobByName(bedrock, jobName);
+    if (!job?.jobArn || TERMINAL_JOB_STATUSES.includes(job.status ?? '') || job.status === 'Stopping') return { stopped: false };
+    try {
+      await bedrock.send(new StopModelInvocationJobCommand({ jobIdentifier: job.jobArn }));
+      return { stopped: true };
+    } catch (err) {
+      if (err instanceof ConflictException) return { stopped: false };
+      throw err;
+    }
+  }
+
+  return { submitJob, waitForJob, stopJob };
+}
+
+export { HARVESTABLE_JOB_STATUSES };

@@ -1,0 +1,21 @@
+import { makeBedrockJobActivities } from './bedrockJobs';
+import { makeCollectShard } from './collectShard';
+import { ActivityDeps } from './deps';
+import { makeFinalizeRun } from './finalizeRun';
+import { makePrepareShards } from './prepareShards';
+import { makeResolveRun } from './resolveRun';
+
+export type { ActivityDeps } from './deps';
+
+/** The worker's activities, built over explicit dependencies (clients, folders, defaults). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    resolveRun: makeResolveRun(deps),
+    prepareShards: makePrepareShards(deps),
+    ...makeBedrockJobActivities(deps),
+    collectShard: makeCollectShard(deps),
+    finalizeRun: makeFinalizeRun(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

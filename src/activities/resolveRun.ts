@@ -1,0 +1,89 @@
+import { headObject, openObjectStream } from '../io/s3';
+import { readCsvHeader } from '../io/csv';
+import { checkRunInput, runKeyOf } from '../core/runConfig';
+import { missingColumns, templateKeys } from '../core/template';
+import { reservedColumnClashes } from '../core/outputSchema';
+import { resolveModelAdapter } from '../models/registry';
+import { RunInputError } from '../core/runConfig';
+import { ResolvedRun, RunInput } from '../shared/types';
+import { ActivityDeps } from './deps';
+import { InputError, failingFast } from './failures';
+import { loadPromptTemplate } from './templateStore';
+
+export const EMBEDDING_TEXT_COLUMN = 'input_text';
+
+/**
+ * Checks everything that can be checked cheaply before any row is read or any job exists:
+ * the input fields, the model and its parameters, the template, and the template's columns
+ * against the dataset's header. Returns the run with defaults applied and its business key.
+ */
+export function makeResolveRun(deps: ActivityDeps) {
+  return async function resolveRun(input: RunInput): Promise<ResolvedRun> {
+    return failingFast(async () => {
+      const run = checkRunInput(input, deps.defaults);
+      const adapter = resolveModelAdapter(run.modelId);
+      if (adapter.task !== run.task) {
+        throw new RunInputError([`model ${run.modelId} is an ${adapter.task} model but task is "${run.task}"`]);
+      }
+      adapter.validateParams(run.modelParams);
+
+      const head = await headObject(deps.s3, run.inputUri);
+      if (!head) throw new InputError('InputNotFoundError', `input object not found: ${run.inputUri}`);
+      const columns = await readCsvHeader((await openObjectStream(deps.s3, run.inputUri)).body, run.inputUri);
+
+      const clashes = reservedColumnClashes(columns);
+      if (clashes.length) {
+        throw new RunInputError([`input columns ${clashes.join(', ')} clash with output columns the run adds; rename them`]);
+      }
+      let template: string | undefined;
+      let textColumn: string | undefined;
+      if (run.task === 'text') {
+        template = await loadPromptTemplate(deps.templatesDir, run.promptId!);
+        const missing = missingColumns(templateKeys(template), columns);
+        if (missing.length) {
+          throw new RunInputError([
+            `prompt "${run.promptId}" uses column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} ` +
+              `missing from ${run.inputUri} (its columns: ${columns.join(', ')})`,
+          ]);
+        }
+      } else {
+        textColumn = EMBEDDING_TEXT_COLUMN;
+        if (!columns.includes(textColumn)) {
+          throw new RunInputError([`embedding runs read the "${textColumn}" column, missing from ${run.inputUri} (its columns: ${columns.join(', ')})`]);
+        }
+      }
+
+      const runKey = runKeyOf({
+        inputUri: run.inputUri,
+        inputETag: head.eTag,
+        task: run.task,
+        template,
+        modelId: run.modelId,
+        modelParams: run.modelParams,
+        maxRecordsPerJob: run.maxRecordsPerJob,
+        outputUri: run.outputUri,
+      });
+      return {
+        runKey,
+        runName: run.runName,
+        task: run.task,
+        inputUri: run.inputUri,
+        inputETag: head.eTag,
+        promptId: run.promptId,
+        template,
+        textColumn,
+        modelId: run.modelId,
+        modelParams: run.modelParams,
+        runUri: `${run.outputUri}/${runKey}`,
+        roleArn: run.roleArn,
+        maxRecordsPerJob: run.maxRecordsPerJob,
+        maxConcurrentJobs: run.maxConcurrentJobs,
+        jobTimeoutHours: run.jobTimeoutHours,
+        pollIntervalSeconds: run.pollIntervalSeconds,
+        maxJobAttempts: run.maxJobAttempts,
+        shardsPerPage: run.shardsPerPage,
+        columns,
+      };
+    });
+  };
+}

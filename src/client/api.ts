@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import { Client, WorkflowHandle } from '@temporalio/client';
+import { progressQuery } from '../shared/messages';
+import { BATCH_RUN_WORKFLOW, BatchRunProgress, RunInput, RunSummary, TASK_QUEUE } from '../shared/types';
+import type { batchRun } from '../workflows';
+
+export interface StartOptions {
+  workflowId?: string;
+  taskQueue?: string;
+}
+
+/**
+ * Same input, same default id: starting a run that is already running fails instead of paying
+ * for it twice. Pass a workflowId to run the same input again on purpose (its Bedrock jobs are
+ * still reused, since their names derive from the data, not from the workflow id).
+ */
+export function defaultWorkflowId(input: RunInput): string {
+  const digest = createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 12);
+  return `batch-${input.runName ?? 'run'}-${digest}`;
+}
+
+export async function startBatchRun(client: Client, input: RunInput, opts: StartOptions = {}): Promise<WorkflowHandle<typeof batchRun>> {
+  return client.workflow.start<typeof batchRun>(BATCH_RUN_WORKFLOW, {
+    taskQueue: opts.taskQueue ?? TASK_QUEUE,
+    workflowId: opts.workflowId ?? defaultWorkflowId(input),
+    args: [input],
+  });
+}
+
+export interface RunStatus {
+  workflowId: string;
+  status: string;
+  progress?: BatchRunProgress;
+  summary?: RunSummary;
+  failure?: string;
+}
+
+export async function getRunStatus(client: Client, workflowId: string): Promise<RunStatus> {
+  const handle = client.workflow.getHandle<typeof batchRun>(workflowId);
+  const description = await handle.describe();
+  const status = description.status.name;
+  if (status === 'RUNNING') {
+    const progress = await handle.query(progressQuery).catch(() => undefined);
+    return { workflowId, status, progress };
+  }
+  if (status === 'COMPLETED') return { workflowId, status, summary: await handle.result() };
+  const failure = await handle.result().then(
+    () => undefined,
+    (err: Error) => (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message),
+  );
+  return { workflowId, status, failure };
+}

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { loadAppConfig } from '../config';
+import { RunInput } from '../shared/types';
+import { getRunStatus, startBatchRun } from './api';
+
+const USAGE = `usage: batch <command> [options]
+
+  start  --input <run.json | JSON>  [--workflow-id ID] [--wait]   start a run
+  status <workflowId>                                           phase, shard and row counts, or the summary
+  result <workflowId>                                           wait for the run and print its summary
+  cancel <workflowId>                                           cancel a run (its Bedrock jobs are stopped)
+
+Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_TASK_QUEUE.`;
+
+function readRunInput(arg: string): RunInput {
+  const text = arg.trim().startsWith('{') ? arg : readFileSync(arg, 'utf8');
+  try {
+    return JSON.parse(text) as RunInput;
+  } catch (err) {
+    throw new Error(`--input is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export async function runCli(argv: string[], out: (line: string) => void = console.log): Promise<void> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { input: { type: 'string' }, 'workflow-id': { type: 'string' }, wait: { type: 'boolean' } },
+  });
+  if (!command || command === 'help' || command === '--help') return out(USAGE);
+  const config = loadAppConfig();
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  try {
+    if (command === 'start') {
+      if (!values.input) throw new Error('start needs --input');
+      const handle = await startBatchRun(client, readRunInput(values.input), { workflowId: values['workflow-id'], taskQueue: config.temporal.taskQueue });
+      out(`started ${handle.workflowId}`);
+      if (values.wait) out(JSON.stringify(await handle.result(), null, 2));
+      return;
+    }
+    const workflowId = positionals[0];
+    if (!workflowId) throw new Error(`${command} needs a workflow id\n${USAGE}`);
+    if (command === 'status') return out(JSON.stringify(await getRunStatus(client, workflowId), null, 2));
+    if (command === 'result') return out(JSON.stringify(await client.workflow.getHandle(workflowId).result(), null, 2));
+    if (command === 'cancel') {
+      await client.workflow.getHandle(workflowId).cancel();
+      return out(`cancellation requested for ${workflowId}`);
+    }
+    throw new Error(`unknown command "${command}"\n${USAGE}`);
+  } finally {
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).catch((err: Error) => {
+    console.error(`error: ${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { RunDefaults } from './core/runConfig';
+import { S3Settings, createS3Client, s3SettingsFromEnv } from './io/s3';
+import { TASK_QUEUE } from './shared/types';
+
+/** Read once at the edge (worker, CLI) from the environment; everything deeper gets it passed in. */
+export interface AppConfig {
+  temporal: { address: string; namespace: string; taskQueue: string };
+  s3: S3Settings;
+  bedrock: { region: string; endpoint?: string };
+  templatesDir: string;
+  defaults: RunDefaults;
+}
+
+export const REPO_ROOT = resolve(__dirname, '..');
+
+export function loadRunDefaults(file = resolve(REPO_ROOT, 'config/defaults.json')): RunDefaults {
+  return JSON.parse(readFileSync(file, 'utf8')) as RunDefaults;
+}
+
+export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  return {
+    temporal: {
+      address: env.TEMPORAL_ADDRESS ?? 'localhost:7233',
+      namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+      taskQueue: env.TEMPORAL_TASK_QUEUE ?? TASK_QUEUE,
+    },
+    s3: s3SettingsFromEnv(env),
+    bedrock: { region, endpoint: env.AWS_ENDPOINT_URL_BEDROCK || env.AWS_ENDPOINT_URL || undefined },
+    templatesDir: env.BATCH_TEMPLATES_DIR ?? resolve(REPO_ROOT, 'templates'),
+    defaults: loadRunDefaults(env.BATCH_DEFAULTS_FILE),
+  };
+}
+
+export function createBedrockClient(settings: AppConfig['bedrock']): BedrockClient {
+  return new BedrockClient({ region: settings.region, endpoint: settings.endpoint });
+}
+
+export function createAwsClients(config: Pick<AppConfig, 's3' | 'bedrock'>) {
+  return { s3: createS3Client(config.s3), bedrock: createBedrockClient(config.bedrock) };
+}

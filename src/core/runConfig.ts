@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { ModelParams, Task } from '../models/types';
+import { RunInput } from '../shared/types';
+
+export interface RunDefaults {
+  maxRecordsPerJob: number;
+  maxConcurrentJobs: number;
+  jobTimeoutHours: number;
+  pollIntervalSeconds: number;
+  maxJobAttempts: number;
+  shardsPerPage: number;
+}
+
+export class RunInputError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid run input: ${problems.join('; ')}`);
+    this.name = 'RunInputError';
+  }
+}
+
+export interface CheckedRunInput {
+  inputUri: string;
+  task: Task;
+  promptId?: string;
+  modelId: string;
+  modelParams: ModelParams;
+  outputUri: string;
+  roleArn: string;
+  runName: string;
+  maxRecordsPerJob: number;
+  maxConcurrentJobs: number;
+  jobTimeoutHours: number;
+  pollIntervalSeconds: number;
+  maxJobAttempts: number;
+  shardsPerPage: number;
+}
+
+const KNOWN_KEYS = new Set([
+  'input', 'task', 'promptId', 'modelId', 'modelParams', 'outputUri', 'roleArn', 'maxRecordsPerJob', 'maxConcurrentJobs',
+  'jobTimeoutHours', 'pollIntervalSeconds', 'maxJobAttempts', 'runName', 'shardsPerPage', 'continuation',
+]);
+const ROLE_ARN = /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/;
+const PROMPT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+function intIn(problems: string[], name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    return fallback;
+  }
+  return value;
+}
+
+/** Checks a run's JSON input and fills defaults; reports every problem at once. */
+export function checkRunInput(raw: unknown, defaults: RunDefaults): CheckedRunInput {
+  const problems: string[] = [];
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RunInputError(['the run input must be a JSON object']);
+  const input = raw as Partial<RunInput> & Record<string, unknown>;
+  for (const key of Object.keys(input)) if (!KNOWN_KEYS.has(key)) problems.push(`unknown field "${key}"`);
+
+  const inputUri = typeof input.input === 'object' && input.input !== null ? (input.input as { s3Uri?: unknown }).s3Uri : undefined;
+  if (typeof inputUri !== 'string' || !inputUri.startsWith('s3://')) problems.push('input.s3Uri must be an s3:// URI of a CSV object');
+  else if (!/\.csv$/i.test(inputUri)) problems.push(`input.s3Uri must name a .csv object, got ${inputUri}`);
+
+  const task = input.task;
+  if (task !== 'text' && task !== 'embedding') problems.push(`task must be "text" or "embedding", got ${JSON.stringify(task)}`);
+  if (task === 'text') {
+    if (typeof input.promptId !== 'string' || !PROMPT_ID.test(input.promptId)) problems.push('promptId is required for text runs (letters, digits, - and _)');
+  } else if (task === 'embedding' && input.promptId !== undefined) {
+    problems.push('promptId is not used by embedding runs (they embed the input_text column)');
+  }
+  if (typeof input.modelId !== 'string' || !input.modelId.trim()) problems.push('modelId is required');
+  if (typeof input.outputUri !== 'string' || !/^s3:\/\/[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](\/.*)?$/.test(input.outputUri)) {
+    problems.push('outputUri must be an s3://bucket/prefix URI');
+  }
+  if (typeof input.roleArn !== 'string' || !ROLE_ARN.test(input.roleArn)) problems.push('roleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)');
+  const modelParams = input.modelParams ?? {};
+  if (typeof modelParams !== 'object' || Array.isArray(modelParams)) problems.push('modelParams must be an object');
+  const runName = input.runName ?? 'batch';
+  if (typeof runName !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9-]{0,30}$/.test(runName)) {
+    problems.push('runName must be 1-31 letters, digits or -, starting with a letter or digit');
+  }
+
+  const checked: CheckedRunInput = {
+    inputUri: inputUri as string,
+    task: task as Task,
+    promptId: input.promptId,
+    modelId: (input.modelId ?? '').trim(),
+    modelParams: modelParams as ModelParams,
+    outputUri: (input.outputUri ?? '').replace(/\/+$/, ''),
+    roleArn: input.roleArn as string,
+    runName: runName as string,
+    maxRecordsPerJob: intIn(problems, 'maxRecordsPerJob', input.maxRecordsPerJob, defaults.maxRecordsPerJob, 100, 50_000),
+    maxConcurrentJobs: intIn(problems, 'maxConcurrentJobs', input.maxConcurrentJobs, defaults.maxConcurrentJobs, 1, 1000),
+    jobTimeoutHours: intIn(problems, 'jobTimeoutHours', input.jobTimeoutHours, defaults.jobTimeoutHours, 24, 168),
+    pollIntervalSeconds: intIn(problems, 'pollIntervalSeconds', input.pollIntervalSeconds, defaults.pollIntervalSeconds, 1, 86_400),
+    maxJobAttempts: intIn(problems, 'maxJobAttempts', input.maxJobAttempts, defaults.maxJobAttempts, 1, 10),
+    shardsPerPage: intIn(problems, 'shardsPerPage', input.shardsPerPage, defaults.shardsPerPage, 1, 1000),
+  };
+  if (problems.length) throw new RunInputError(problems);
+  return checked;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Everything that decides what the run's jobs compute; keys below derive from it, never from run ids. */
+export interface RunIdentity {
+  inputUri: string;
+  inputETag: string;
+  task: Task;
+  template?: string;
+  modelId: string;
+  modelParams: ModelParams;
+  maxRecordsPerJob: number;
+  outputUri: string;
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function runKeyOf(identity: RunIdentity): string {
+  return sha256(canonical(identity)).slice(0, 16);
+}
+
+/** Client request token of one attempt at one shard: a hash of the run's business key, never of a run id. */
+export function clientRequestTokenFor(runKey: string, shardIndex: number, attempt: number): string {
+  return sha256(`${runKey}|${shardIndex}|${attempt}`);
+}

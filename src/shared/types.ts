@@ -1,0 +1,139 @@
+/**
+ * Messages that cross the workflow boundary. Versioned by shape: add optional fields only, so
+ * histories of running workflows keep decoding. Everything here is a reference or a count; rows
+ * never travel through Temporal.
+ */
+import type { ModelParams, Task } from '../models/types';
+
+export const TASK_QUEUE = 'bedrock-batch';
+export const BATCH_RUN_WORKFLOW = 'batchRun';
+
+/** One JSON object: what `temporal workflow start --input`, the Web UI and our CLI send. */
+export interface RunInput {
+  /** Dataset: a CSV object on S3 (header row = column names). */
+  input: { s3Uri: string };
+  task: 'text' | 'embedding';
+  /** Template id under templates/ (text runs). Embedding runs read the `input_text` column. */
+  promptId?: string;
+  modelId: string;
+  modelParams?: ModelParams;
+  /** s3://bucket/prefix under which the run writes `<runKey>/…`. */
+  outputUri: string;
+  roleArn: string;
+  maxRecordsPerJob?: number;
+  maxConcurrentJobs?: number;
+  jobTimeoutHours?: number;
+  pollIntervalSeconds?: number;
+  /** Whole-job failures are resubmitted (with a new job name) up to this many attempts in all. */
+  maxJobAttempts?: number;
+  /** Readable prefix of Bedrock job names. */
+  runName?: string;
+  /** Shards started per workflow run before continuing as new (bounds history). */
+  shardsPerPage?: number;
+}
+
+/** RunInput with defaults applied, checked, and tied to the run's business identity. */
+export interface ResolvedRun {
+  runKey: string;
+  runName: string;
+  task: Task;
+  inputUri: string;
+  inputETag: string;
+  promptId?: string;
+  template?: string;
+  textColumn?: string;
+  modelId: string;
+  modelParams: ModelParams;
+  /** `<outputUri>/<runKey>`: everything this run writes lives under it. */
+  runUri: string;
+  roleArn: string;
+  maxRecordsPerJob: number;
+  maxConcurrentJobs: number;
+  jobTimeoutHours: number;
+  pollIntervalSeconds: number;
+  maxJobAttempts: number;
+  shardsPerPage: number;
+  columns: string[];
+}
+
+export interface PreparedShards {
+  rowCount: number;
+  shardCount: number;
+  /** JSON listing every shard's files and counts. */
+  shardManifestUri: string;
+}
+
+export interface ShardJobInput {
+  run: ResolvedRun;
+  shardIndex: number;
+}
+
+export type ShardStatus = 'succeeded' | 'failed';
+
+export interface ShardOutcome {
+  shardIndex: number;
+  status: ShardStatus;
+  jobArn?: string;
+  jobStatus?: string;
+  attempts: number;
+  rows: number;
+  succeeded: number;
+  failed: number;
+  inputTokens: number;
+  outputTokens: number;
+  partUri: string;
+  message?: string;
+}
+
+export interface RunTotals {
+  shardsDone: number;
+  shardsFailed: number;
+  rows: number;
+  succeeded: number;
+  failed: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** First few failed shards, for the summary; bounded so history stays small. */
+  failedShards: Array<{ shardIndex: number; message?: string }>;
+}
+
+export interface RunSummary {
+  runKey: string;
+  inputUri: string;
+  modelId: string;
+  task: Task;
+  shards: number;
+  rows: number;
+  succeeded: number;
+  failed: number;
+  inputTokens: number;
+  outputTokens: number;
+  outputUris: string[];
+  manifestUri: string;
+  summaryUri: string;
+  failedShards: Array<{ shardIndex: number; message?: string }>;
+}
+
+export interface BatchRunProgress {
+  phase: 'resolving' | 'preparing' | 'running' | 'finalizing' | 'done';
+  runKey?: string;
+  shardCount?: number;
+  rowCount?: number;
+  shardsStarted: number;
+  shardsRunning: number;
+  totals: RunTotals;
+}
+
+/** Carried across continue-as-new so a long run resumes where the last page ended. */
+export interface BatchRunContinuation {
+  run: ResolvedRun;
+  prepared: PreparedShards;
+  cursor: number;
+  totals: RunTotals;
+}
+
+export type BatchRunWorkflowInput = RunInput & { continuation?: BatchRunContinuation };
+
+export function emptyTotals(): RunTotals {
+  return { shardsDone: 0, shardsFailed: 0, rows: 0, succeeded: 0, failed: 0, inputTokens: 0, outputTokens: 0, failedShards: [] };
+}

@@ -1,0 +1,47 @@
+import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
+import { ActivityDeps, createActivities } from './activities';
+import { AppConfig, createAwsClients, loadAppConfig } from './config';
+
+export interface BatchWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export function createBatchWorker(opts: BatchWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    activities: createActivities(opts.deps),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+  });
+}
+
+export function activityDepsFrom(config: AppConfig): ActivityDeps {
+  return { ...createAwsClients(config), templatesDir: config.templatesDir, defaults: config.defaults };
+}
+
+async function main(): Promise<void> {
+  const config = loadAppConfig();
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createBatchWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    deps: activityDepsFrom(config),
+  });
+  console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
+  await worker.run();
+  await connection.close();
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,130 @@
+import {
+  ChildWorkflowFailure,
+  CancellationScope,
+  ParentClosePolicy,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { INPUT_ERROR_TYPES } from '../shared/errors';
+import { progressQuery } from '../shared/messages';
+import {
+  BatchRunProgress,
+  BatchRunWorkflowInput,
+  PreparedShards,
+  ResolvedRun,
+  RunSummary,
+  RunTotals,
+  ShardOutcome,
+  emptyTotals,
+} from '../shared/types';
+import { bedrockJob } from './bedrockJob';
+
+const { resolveRun } = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
+});
+const { prepareShards, finalizeRun } = proxyActivities<Activities>({
+  startToCloseTimeout: '6 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
+});
+
+const MAX_FAILED_SHARDS_LISTED = 20;
+
+function addOutcome(totals: RunTotals, o: ShardOutcome): void {
+  totals.shardsDone += 1;
+  totals.rows += o.rows;
+  totals.succeeded += o.succeeded;
+  totals.failed += o.failed;
+  totals.inputTokens += o.inputTokens;
+  totals.outputTokens += o.outputTokens;
+  if (o.status === 'failed') addFailedShard(totals, o.shardIndex, o.message);
+}
+
+function addFailedShard(totals: RunTotals, shardIndex: number, message?: string): void {
+  totals.shardsFailed += 1;
+  if (totals.failedShards.length < MAX_FAILED_SHARDS_LISTED) totals.failedShards.push({ shardIndex, message });
+}
+
+/**
+ * A batch run: resolve and check the input, preprocess into shards, run one child workflow per
+ * shard with at most `maxConcurrentJobs` at once, then write the manifest and summary. Shards
+ * are started in pages; between pages the workflow continues as new with nothing in flight, so
+ * history stays bounded for any number of shards.
+ */
+export async function batchRun(input: BatchRunWorkflowInput): Promise<RunSummary> {
+  const progress: BatchRunProgress = { phase: 'resolving', shardsStarted: 0, shardsRunning: 0, totals: emptyTotals() };
+  setHandler(progressQuery, () => progress);
+
+  let run: ResolvedRun;
+  let prepared: PreparedShards;
+  if (input.continuation) {
+    ({ run, prepared } = input.continuation);
+    progress.totals = input.continuation.totals;
+  } else {
+    const { continuation: _ignored, ...runInput } = input;
+    run = await resolveRun(runInput);
+    progress.runKey = run.runKey;
+    progress.phase = 'preparing';
+    prepared = await prepareShards(run);
+  }
+  Object.assign(progress, { phase: 'running', runKey: run.runKey, shardCount: prepared.shardCount, rowCount: prepared.rowCount });
+
+  const cursor = input.continuation?.cursor ?? 0;
+  progress.shardsStarted = cursor;
+  const pageEnd = Math.min(prepared.shardCount, cursor + run.shardsPerPage);
+  const inFlight = new Map<number, Promise<void>>();
+  const totals = progress.totals;
+  let next = cursor;
+  try {
+    for (; next < pageEnd; next++) {
+      await condition(() => inFlight.size < run.maxConcurrentJobs);
+      if (next > cursor && workflowInfo().continueAsNewSuggested) break;
+      const shardIndex = next;
+      const child = await startChild(bedrockJob, {
+        workflowId: `${workflowInfo().workflowId}/shard-${shardIndex}`,
+        args: [{ run, shardIndex }],
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        staticSummary: `shard ${shardIndex} of ${prepared.shardCount}`,
+      });
+      const done = child
+        .result()
+        .then(
+          (outcome) => addOutcome(totals, outcome),
+          (err) => {
+            if (isCancellation(err)) return;
+            totals.shardsDone += 1;
+            addFailedShard(totals, shardIndex, err instanceof ChildWorkflowFailure ? (err.cause?.message ?? err.message) : String(err));
+          },
+        )
+        .finally(() => {
+          inFlight.delete(shardIndex);
+          progress.shardsRunning = inFlight.size;
+        });
+      inFlight.set(shardIndex, done);
+      progress.shardsStarted = shardIndex + 1;
+      progress.shardsRunning = inFlight.size;
+    }
+    await condition(() => inFlight.size === 0);
+  } catch (err) {
+    if (isCancellation(err)) {
+      // Children stop their Bedrock jobs on cancellation; wait for that before closing.
+      await CancellationScope.nonCancellable(() => Promise.allSettled([...inFlight.values()]));
+    }
+    throw err;
+  }
+
+  if (next < prepared.shardCount) {
+    return continueAsNew<typeof batchRun>({ ...input, continuation: { run, prepared, cursor: next, totals } });
+  }
+  progress.phase = 'finalizing';
+  const summary = await finalizeRun({ run, prepared, totals });
+  progress.phase = 'done';
+  return summary;
+}

@@ -1,0 +1,60 @@
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { HARVESTABLE_JOB_STATUSES, bedrockJobName } from '../shared/jobNames';
+import type { ShardJobInput, ShardOutcome } from '../shared/types';
+
+const quick = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: ['BedrockValidation'] },
+});
+
+const collector = proxyActivities<Activities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 10 },
+});
+
+/**
+ * One shard = one Bedrock batch job: submit (idempotently), wait durably, harvest. A job that
+ * fails as a whole is resubmitted under a new name up to `maxJobAttempts`; after that the shard's
+ * rows are still written, each carrying the failure. Cancelling stops the job before returning.
+ */
+export async function bedrockJob({ run, shardIndex }: ShardJobInput): Promise<ShardOutcome> {
+  // Polling is Temporal's retry loop over a one-call activity: waiting adds no history however long the job runs.
+  const poller = proxyActivities<Activities>({
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: `${run.jobTimeoutHours + 12} hours`,
+    retry: { initialInterval: `${run.pollIntervalSeconds} seconds`, backoffCoefficient: 1, maximumInterval: `${run.pollIntervalSeconds} seconds` },
+  });
+  let jobName: string | undefined;
+  let last: { jobArn: string; status: string; message?: string } | undefined;
+  try {
+    for (let attempt = 1; attempt <= run.maxJobAttempts; attempt++) {
+      jobName = bedrockJobName(run.runName, run.runKey, shardIndex, attempt);
+      const submitted = await quick.submitJob({ run, shardIndex, attempt });
+      const state = await poller.waitForJob({ jobArn: submitted.jobArn });
+      last = state;
+      if (HARVESTABLE_JOB_STATUSES.includes(state.status)) {
+        return await collector.collectShard({ run, shardIndex, attempts: attempt, jobArn: state.jobArn, jobStatus: state.status });
+      }
+      log.warn('Bedrock job failed', { shardIndex, attempt, jobArn: state.jobArn, message: state.message });
+    }
+    return await collector.collectShard({
+      run,
+      shardIndex,
+      attempts: run.maxJobAttempts,
+      jobArn: last?.jobArn,
+      jobStatus: last?.status,
+      failure: { code: 'JOB_FAILED', message: `Bedrock job ${last?.status ?? 'failed'}: ${last?.message ?? 'no message'}` },
+    });
+  } catch (err) {
+    if (isCancellation(err) && jobName) {
+      const name = jobName;
+      await CancellationScope.nonCancellable(() => quick.stopJob({ jobName: name }));
+    }
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
+      throw ApplicationFailure.nonRetryable(err.cause.message ?? 'shard failed', err.cause.type ?? undefined);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,2 @@
+export { batchRun } from './batchRun';
+export { bedrockJob } from './bedrockJob';
