@@ -35,8 +35,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
 }
 
-export function createBedrockClient(settings: AppConfig['bedrock']): BedrockClient {
-  return new BedrockClient({ region: settings.region, endpoint: settings.endpoint });
+export function createBedrockClient(settings: AppConfig['bedrock'] & { credentials?: S3Settings['credentials'] }): BedrockClient {
+  return new BedrockClient({ region: settings.region, endpoint: settings.endpoint, credentials: settings.credentials });
 }
 
 export function createAwsClients(config: Pick<AppConfig, 's3' | 'bedrock'>) {

@@ -1,6 +1,7 @@
 import {
   BedrockClient,
   ConflictException,
+  ResourceNotFoundException,
   CreateModelInvocationJobCommand,
   GetModelInvocationJobCommand,
   ModelInvocationJobSummary,
@@ -92,7 +93,12 @@ export function makeBedrockJobActivities(deps: ActivityDeps) {
 
   /** Returns once the job is terminal; until then fails benignly so Temporal's retry policy is the poll loop. */
   async function waitForJob({ jobArn }: { jobArn: string }): Promise<JobState> {
-    const job = await bedrock.send(new GetModelInvocationJobCommand({ jobIdentifier: jobArn }));
+    const job = await bedrock.send(new GetModelInvocationJobCommand({ jobIdentifier: jobArn })).catch((err: unknown) => {
+      if (err instanceof ResourceNotFoundException) {
+        throw ApplicationFailure.create({ message: `Bedrock has no job ${jobArn}: ${err.message}`, type: 'BedrockJobNotFound', nonRetryable: true });
+      }
+      throw err;
+    });
     const status = job.status ?? 'Unknown';
     if (!TERMINAL_JOB_STATUSES.includes(status)) {
       throw ApplicationFailure.create({ message: `job ${jobIdOfArn(jobArn)} is ${status}`, type: 'JobStillRunning', category: ApplicationFailureCategory.BENIGN });

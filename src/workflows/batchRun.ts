@@ -31,7 +31,7 @@ const { resolveRun } = proxyActivities<Activities>({
 });
 const { prepareShards, finalizeRun } = proxyActivities<Activities>({
   startToCloseTimeout: '6 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
 });
 

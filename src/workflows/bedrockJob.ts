@@ -3,14 +3,15 @@ import type { Activities } from '../activities';
 import { HARVESTABLE_JOB_STATUSES, bedrockJobName } from '../shared/jobNames';
 import type { ShardJobInput, ShardOutcome } from '../shared/types';
 
+// Short timeouts: an attempt lost with a crashed worker is retried after at most this long.
 const quick = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: ['BedrockValidation'] },
 });
 
 const collector = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 10 },
 });
 
@@ -22,7 +23,7 @@ const collector = proxyActivities<Activities>({
 export async function bedrockJob({ run, shardIndex }: ShardJobInput): Promise<ShardOutcome> {
   // Polling is Temporal's retry loop over a one-call activity: waiting adds no history however long the job runs.
   const poller = proxyActivities<Activities>({
-    startToCloseTimeout: '1 minute',
+    startToCloseTimeout: '20 seconds',
     scheduleToCloseTimeout: `${run.jobTimeoutHours + 12} hours`,
     retry: { initialInterval: `${run.pollIntervalSeconds} seconds`, backoffCoefficient: 1, maximumInterval: `${run.pollIntervalSeconds} seconds` },
   });

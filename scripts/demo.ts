@@ -1,0 +1,105 @@
+/**
+ * Runs the bundled sample end to end on the local stack: Temporal dev server (with Web UI and a
+ * SQLite file so runs survive restarts), moto S3 server, the Bedrock emulator, and a worker.
+ * `--keep` leaves the stack up afterwards for the Web UI and the CLI.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { startBedrockEmulator } from '../src/emulator';
+import { freePort, startMotoServer, startTemporalDevServer } from '../src/localstack';
+import { createS3Client, ensureBucket, writeObject } from '../src/io/s3';
+import { readParquetFromS3 } from '../src/io/parquetRead';
+import { createBedrockClient, loadRunDefaults, REPO_ROOT } from '../src/config';
+import { createBatchWorker } from '../src/worker';
+import { startBatchRun } from '../src/client/api';
+import { progressQuery } from '../src/shared/messages';
+import { RunInput, TASK_QUEUE } from '../src/shared/types';
+
+const REGION = 'us-east-1';
+const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+async function portOr(preferred: number): Promise<number> {
+  const net = await import('node:net');
+  const free = await new Promise<boolean>((r) => {
+    const s = net.createServer().once('error', () => r(false)).listen(preferred, '127.0.0.1', () => s.close(() => r(true)));
+  });
+  return free ? preferred : freePort();
+}
+
+async function main(): Promise<void> {
+  const keep = process.argv.includes('--keep');
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const stateDir = resolve(REPO_ROOT, '.local');
+  mkdirSync(stateDir, { recursive: true });
+  console.log('starting the local stack…');
+  const temporal = await startTemporalDevServer({ port: await portOr(7233), uiPort: await portOr(8233), dbFilename: resolve(stateDir, 'temporal-demo.db') });
+  const moto = await startMotoServer({ port: await portOr(5000) });
+  const emulator = await startBedrockEmulator({
+    port: await portOr(4599),
+    region: REGION,
+    s3: { endpoint: moto.endpoint, region: REGION, credentials: CREDENTIALS },
+    timing: { submittedMs: 500, validatingMs: 500, scheduledMs: 500, inProgressMs: 3000 },
+  });
+  console.log(`  Temporal  ${temporal.address}   Web UI ${temporal.uiUrl}`);
+  console.log(`  S3 (moto) ${moto.endpoint}`);
+  console.log(`  Bedrock   ${emulator.url} (emulator)`);
+
+  const s3 = createS3Client({ region: REGION, endpoint: moto.endpoint, forcePathStyle: true, credentials: CREDENTIALS });
+  const bedrock = createBedrockClient({ region: REGION, endpoint: emulator.url, credentials: CREDENTIALS });
+  await ensureBucket(s3, 'datasets');
+  await ensureBucket(s3, 'results');
+  await writeObject(s3, 's3://datasets/topics.csv', readFileSync(resolve(REPO_ROOT, 'samples/topics.csv')), 'text/csv');
+
+  const native = await NativeConnection.connect({ address: temporal.address });
+  const worker = await createBatchWorker({
+    connection: native,
+    namespace: 'default',
+    taskQueue: TASK_QUEUE,
+    deps: { s3, bedrock, templatesDir: resolve(REPO_ROOT, 'templates'), defaults: loadRunDefaults() },
+  });
+  const workerDone = worker.run();
+
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection });
+  const input = JSON.parse(readFileSync(resolve(REPO_ROOT, 'samples/run-text.json'), 'utf8')) as RunInput;
+  const handle = await startBatchRun(client, input, { workflowId: `demo-${Date.now()}` });
+  console.log(`\nstarted run ${handle.workflowId} (${input.input.s3Uri} → ${input.modelId})`);
+  const ticker = setInterval(async () => {
+    const p = await handle.query(progressQuery).catch(() => undefined);
+    if (p) console.log(`  ${p.phase}: shards ${p.totals.shardsDone}/${p.shardCount ?? '?'} done, ${p.shardsRunning} running, rows ${p.totals.rows}/${p.rowCount ?? '?'}`);
+  }, 2000);
+  const summary = await handle.result().finally(() => clearInterval(ticker));
+
+  console.log(`\ndone: ${summary.rows} rows, ${summary.succeeded} succeeded, ${summary.failed} failed, ${summary.inputTokens} input / ${summary.outputTokens} output tokens`);
+  console.log(`Parquet output (${summary.outputUris.length} files):`);
+  for (const uri of summary.outputUris) console.log(`  ${uri}`);
+  console.log(`manifest ${summary.manifestUri}\nsummary  ${summary.summaryUri}\n\nfirst rows:`);
+  let shown = 0;
+  for await (const batch of readParquetFromS3(s3, summary.outputUris[0])) {
+    for (const row of batch.toArray()) {
+      const r = row.toJSON();
+      console.log(`  ${r.id} | ${r.topic} | ${String(r.response).slice(0, 90)}`);
+      if (++shown >= 5) break;
+    }
+    break;
+  }
+
+  if (keep) {
+    console.log(`\nthe stack stays up (Ctrl-C to stop). Try:\n  TEMPORAL_ADDRESS=${temporal.address} npm run cli -- status ${handle.workflowId}\n  Web UI: ${temporal.uiUrl}`);
+    await new Promise<void>((r) => process.once('SIGINT', () => r()));
+  }
+  worker.shutdown();
+  await workerDone;
+  await native.close();
+  await connection.close();
+  await emulator.close();
+  await Promise.all([temporal.stop(), moto.stop()]);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

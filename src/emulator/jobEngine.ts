@@ -1,0 +1,300 @@
+import { randomBytes } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ApiError, validation } from './errors';
+import { FaultState } from './faults';
+import { InputError, validateInput } from './input';
+import { Job, JobStatus, JobStore, ListQuery, isActive, isTerminal } from './jobStore';
+import { modelFamily } from './models';
+import { processJob, sleepUnless } from './processing';
+import { validateCreateRequest } from './validation';
+
+export interface Timing {
+  submittedMs: number;
+  validatingMs: number;
+  scheduledMs: number;
+  inProgressMs: number;
+  perRecordMs: number;
+  /** Length of one hour of timeoutDurationInHours, so tests can reach expiry quickly. */
+  hourMs: number;
+}
+
+export const DEFAULT_TIMING: Timing = { submittedMs: 50, validatingMs: 50, scheduledMs: 50, inProgressMs: 300, perRecordMs: 0, hourMs: 3_600_000 };
+
+export interface TransitionEvent {
+  jobArn: string;
+  jobName: string;
+  from?: JobStatus;
+  to: JobStatus;
+  message?: string;
+  at: Date;
+}
+
+export interface EngineConfig {
+  region: string;
+  accountId: string;
+  timing: Timing;
+  shuffleOutput: boolean;
+  maxActiveJobsPerModel: number;
+  onTransition?: (e: TransitionEvent) => void;
+}
+
+export interface EngineStats {
+  createRequests: number;
+  jobsCreated: number;
+  activeJobs: number;
+  peakActiveJobs: number;
+  stopRequests: number;
+  jobs: Array<{ jobArn: string; jobName: string; status: string; modelId: string; clientRequestToken?: string; recordCount?: number }>;
+}
+
+// setTimeout fires at once for delays above 2^31-1 ms; long expiries are re-armed in steps.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Owns every job's lifecycle: Create/Stop semantics, the phase timers, and the counters behind stats(). */
+export class JobEngine {
+  readonly store: JobStore;
+  readonly faults = new FaultState();
+  private readonly arnPrefix: string;
+  private counters = { createRequests: 0, jobsCreated: 0, stopRequests: 0 };
+  private activeJobs = 0;
+  private peakActiveJobs = 0;
+  private seq = 0;
+  private closed = false;
+  private readonly tasks = new Set<Promise<void>>();
+
+  constructor(
+    private readonly s3: S3Client,
+    private readonly cfg: EngineConfig,
+  ) {
+    this.arnPrefix = `arn:aws:bedrock:${cfg.region}:${cfg.accountId}:model-invocation-job/`;
+    this.store = new JobStore(this.arnPrefix);
+  }
+
+  isClosed(): boolean {
+    return this.closed;
+  }
+
+  create(body: unknown): { jobArn: string } {
+    this.counters.createRequests++;
+    if (this.faults.takeThrottle()) throw new ApiError('ThrottlingException', 'Too many requests, please wait before trying again.');
+    // A repeated token is ignored whatever else the request says, so an SDK retry of an accepted Create is harmless.
+    const token = isObject(body) && typeof body.clientRequestToken === 'string' ? body.clientRequestToken : undefined;
+    const previous = token !== undefined ? this.store.withToken(token) : undefined;
+    if (previous) return { jobArn: previous.jobArn };
+
+    const req = validateCreateRequest(body);
+    const clash = this.store.withName(req.jobName);
+    if (clash) throw validation(`The job name ${req.jobName} is currently in use (by ${clash.jobArn}). Provide a unique job name and try again.`);
+    const family = modelFamily(req.modelId);
+    if (!family) {
+      throw validation(`The provided model identifier is invalid. ${req.modelId} is not a model this emulator runs in batch (anthropic.* or amazon.titan-embed-text-v2*, optionally as an inference profile or ARN).`);
+    }
+    if (family === 'titan-embed-v2' && req.modelInvocationType === 'Converse') {
+      throw validation(`The model ${req.modelId} does not support the Converse invocation type.`);
+    }
+    const activeForModel = this.store.all().filter((j) => j.request.modelId === req.modelId && isActive(j.status)).length;
+    if (activeForModel >= this.cfg.maxActiveJobsPerModel) {
+      throw new ApiError(
+        'ServiceQuotaExceededException',
+        `You have reached the quota of ${this.cfg.maxActiveJobsPerModel} submitted and in-progress batch inference jobs for model ${req.modelId}. Wait for a job to finish or request a quota increase.`,
+      );
+    }
+
+    const jobId = this.newJobId();
+    const now = new Date();
+    const job: Job = {
+      seq: ++this.seq,
+      jobId,
+      jobArn: this.arnPrefix + jobId,
+      request: req,
+      family,
+      tags: [...req.tags],
+      status: 'Submitted',
+      submitTime: now,
+      lastModifiedTime: now,
+      jobExpirationTime: new Date(now.getTime() + req.timeoutDurationInHours * this.cfg.timing.hourMs),
+      inputTokenCount: 0,
+      outputTokenCount: 0,
+      failInjected: this.faults.takeFailNextJob(),
+      expiryPassed: false,
+    };
+    this.store.add(job);
+    this.counters.jobsCreated++;
+    this.countActive(undefined, 'Submitted');
+    this.emit(job, undefined);
+    this.armExpiry(job);
+    job.phaseTimer = setTimeout(() => this.startValidating(job), this.cfg.timing.submittedMs);
+    return { jobArn: job.jobArn };
+  }
+
+  get(identifier: string): Job {
+    const job = this.store.find(identifier);
+    if (!job) throw new ApiError('ResourceNotFoundException', `The model invocation job ${identifier} could not be found.`);
+    return job;
+  }
+
+  list(q: ListQuery) {
+    return this.store.list(q);
+  }
+
+  stop(identifier: string): void {
+    this.counters.stopRequests++;
+    const job = this.get(identifier);
+    if (isTerminal(job.status)) {
+      throw new ApiError('ConflictException', `The model invocation job ${job.jobArn} cannot be stopped because it is already ${job.status}.`);
+    }
+    if (job.status === 'Stopping') return;
+    const wasRunning = job.status === 'InProgress';
+    this.transition(job, 'Stopping');
+    if (wasRunning) {
+      job.abort = 'stop'; // the running loop writes what it has done and ends the job
+      return;
+    }
+    clearTimeout(job.phaseTimer);
+    job.phaseTimer = setTimeout(() => this.transition(job, 'Stopped'), this.cfg.timing.submittedMs);
+  }
+
+  stats(): EngineStats {
+    return {
+      ...this.counters,
+      activeJobs: this.activeJobs,
+      peakActiveJobs: this.peakActiveJobs,
+      jobs: this.store.all().map((j) => {
+        const entry: EngineStats['jobs'][number] = { jobArn: j.jobArn, jobName: j.request.jobName, status: j.status, modelId: j.request.modelId };
+        if (j.request.clientRequestToken !== undefined) entry.clientRequestToken = j.request.clientRequestToken;
+        if (j.totalRecordCount !== undefined) entry.recordCount = j.totalRecordCount;
+        return entry;
+      }),
+    };
+  }
+
+  resetStats(): void {
+    this.counters = { createRequests: 0, jobsCreated: 0, stopRequests: 0 };
+    this.peakActiveJobs = this.activeJobs;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const j of this.store.all()) {
+      clearTimeout(j.phaseTimer);
+      clearTimeout(j.expiryTimer);
+    }
+    while (this.tasks.size) await Promise.allSettled([...this.tasks]);
+  }
+
+  /** Every status change goes through here, so activeJobs/peakActiveJobs are exact. */
+  transition(job: Job, to: JobStatus, message?: string): void {
+    if (this.closed) return;
+    const from = job.status;
+    job.status = to;
+    job.lastModifiedTime = new Date();
+    if (message !== undefined) job.message = message;
+    if (isTerminal(to)) {
+      job.endTime = job.lastModifiedTime;
+      clearTimeout(job.phaseTimer);
+      clearTimeout(job.expiryTimer);
+    }
+    this.countActive(from, to);
+    this.emit(job, from);
+  }
+
+  private countActive(from: JobStatus | undefined, to: JobStatus): void {
+    this.activeJobs += (isActive(to) ? 1 : 0) - (from !== undefined && isActive(from) ? 1 : 0);
+    this.peakActiveJobs = Math.max(this.peakActiveJobs, this.activeJobs);
+  }
+
+  private emit(job: Job, from: JobStatus | undefined): void {
+    try {
+      this.cfg.onTransition?.({ jobArn: job.jobArn, jobName: job.request.jobName, from, to: job.status, message: job.message, at: job.lastModifiedTime });
+    } catch {
+      // An observer's bug must not wedge a job half-way through a transition.
+    }
+  }
+
+  private newJobId(): string {
+    for (;;) {
+      const id = Array.from(randomBytes(12), (b) => ID_ALPHABET[b % ID_ALPHABET.length]).join('');
+      if (!this.store.find(id)) return id;
+    }
+  }
+
+  private track(task: Promise<void>): void {
+    this.tasks.add(task);
+    void task.finally(() => this.tasks.delete(task));
+  }
+
+  private armExpiry(job: Job): void {
+    const remaining = job.jobExpirationTime.getTime() - Date.now();
+    job.expiryTimer =
+      remaining > MAX_TIMER_MS ? setTimeout(() => this.armExpiry(job), MAX_TIMER_MS) : setTimeout(() => this.onExpiry(job), Math.max(0, remaining));
+  }
+
+  private onExpiry(job: Job): void {
+    switch (job.status) {
+      case 'Submitted':
+      case 'Validating':
+        job.expiryPassed = true;
+        break;
+      case 'Scheduled':
+        this.expire(job);
+        break;
+      case 'InProgress':
+        job.abort ??= 'timeout';
+        break;
+      default:
+        break;
+    }
+  }
+
+  private expire(job: Job): void {
+    this.transition(job, 'Expired', `The job did not start within its timeout of ${job.request.timeoutDurationInHours} hours and has expired.`);
+  }
+
+  private startValidating(job: Job): void {
+    if (job.status !== 'Submitted') return;
+    this.transition(job, 'Validating');
+    const started = Date.now();
+    this.track(
+      (async () => {
+        let outcome: { files: NonNullable<Job['files']> } | { error: string };
+        try {
+          const { inputDataConfig, outputDataConfig } = job.request;
+          const files = await validateInput(this.s3, inputDataConfig.s3InputDataConfig.s3Uri, outputDataConfig.s3OutputDataConfig.s3Uri, undefined, () => this.closed || job.status !== 'Validating');
+          outcome = { files };
+        } catch (err) {
+          outcome = { error: err instanceof InputError ? err.message : `Internal error while validating the job: ${String(err)}` };
+        }
+        const wait = this.cfg.timing.validatingMs - (Date.now() - started);
+        if (wait > 0) await sleepUnless(wait, () => this.closed || job.status !== 'Validating');
+        if (this.closed || job.status !== 'Validating') return;
+        if ('error' in outcome) return this.transition(job, 'Failed', outcome.error);
+        job.files = outcome.files;
+        job.totalRecordCount = outcome.files.reduce((n, f) => n + f.records, 0);
+        job.processedRecordCount = job.successRecordCount = job.errorRecordCount = 0;
+        this.transition(job, 'Scheduled');
+        if (job.expiryPassed || Date.now() >= job.jobExpirationTime.getTime()) return this.expire(job);
+        job.phaseTimer = setTimeout(() => this.startInProgress(job), this.cfg.timing.scheduledMs);
+      })(),
+    );
+  }
+
+  private startInProgress(job: Job): void {
+    if (job.status !== 'Scheduled') return;
+    this.transition(job, 'InProgress');
+    const fail = job.failInjected || this.faults.failsByName(job.request.jobName);
+    this.track(
+      processJob(job, {
+        s3: this.s3,
+        timing: this.cfg.timing,
+        shuffle: this.cfg.shuffleOutput,
+        faults: this.faults,
+        failMidway: fail,
+        isClosed: () => this.closed,
+        transition: (to, message) => this.transition(job, to, message),
+      }),
+    );
+  }
+}

@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { ApiError, validation } from './errors';
+import type { JobEngine } from './jobEngine';
+import { ALL_STATUSES, ListQuery, jobView } from './jobStore';
+import { validateTagList } from './validation';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_TAGS = 200;
+
+function send(res: ServerResponse, requestId: string, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'x-amzn-RequestId': requestId,
+    ...extraHeaders,
+  });
+  res.end(text);
+}
+
+/** Bedrock's error wire form; the SDK takes the shape name from x-amzn-ErrorType up to the first ':'. */
+function sendError(res: ServerResponse, requestId: string, err: ApiError): void {
+  send(res, requestId, err.status, { message: err.message }, { 'x-amzn-ErrorType': `${err.shape}:http://internal.amazon.com/coral/com.amazon.bedrock/` });
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw validation('Request body is too large.');
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw validation('Request body is not valid JSON.');
+  }
+}
+
+function coral(param: string, value: string, constraint: string): ApiError {
+  return validation(`1 validation error detected: Value '${value}' at '${param}' failed to satisfy constraint: Member must ${constraint}`);
+}
+
+function parseTime(param: string, value: string | null): Date | undefined {
+  if (value === null) return undefined;
+  const t = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value);
+  if (Number.isNaN(t)) throw coral(param, value, 'be a timestamp');
+  return new Date(t);
+}
+
+function parseListQuery(params: URLSearchParams, defaultPageSize: number): ListQuery {
+  const maxRaw = params.get('maxResults');
+  let maxResults = defaultPageSize;
+  if (maxRaw !== null) {
+    maxResults = Number(maxRaw);
+    if (!Number.isInteger(maxResults)) throw coral('maxResults', maxRaw, 'be an integer');
+    if (maxResults < 1) throw coral('maxResults', maxRaw, 'have value greater than or equal to 1');
+    if (maxResults > 1000) throw coral('maxResults', maxRaw, 'have value less than or equal to 1000');
+  }
+  const statusEquals = params.get('statusEquals') ?? undefined;
+  if (statusEquals !== undefined && !ALL_STATUSES.includes(statusEquals)) {
+    throw coral('statusEquals', statusEquals, `satisfy enum value set: [${ALL_STATUSES.join(', ')}]`);
+  }
+  const sortBy = params.get('sortBy');
+  if (sortBy !== null && sortBy !== 'CreationTime') throw coral('sortBy', sortBy, 'satisfy enum value set: [CreationTime]');
+  const sortOrder = params.get('sortOrder') ?? 'Descending';
+  if (sortOrder !== 'Ascending' && sortOrder !== 'Descending') throw coral('sortOrder', sortOrder, 'satisfy enum value set: [Ascending, Descending]');
+  const nameContains = params.get('nameContains') ?? undefined;
+  if (nameContains !== undefined && (nameContains.length < 1 || nameContains.length > 63)) {
+    throw coral('nameContains', nameContains, 'have length between 1 and 63');
+  }
+  return {
+    submitTimeAfter: parseTime('submitTimeAfter', params.get('submitTimeAfter')),
+    submitTimeBefore: parseTime('submitTimeBefore', params.get('submitTimeBefore')),
+    statusEquals,
+    nameContains,
+    maxResults,
+    nextToken: params.get('nextToken') ?? undefined,
+    sortOrder,
+  };
+}
+
+function taggedJob(engine: JobEngine, body: unknown) {
+  const arn = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).resourceARN : undefined;
+  if (typeof arn !== 'string') throw validation("1 validation error detected: Value null at 'resourceARN' failed to satisfy constraint: Member must not be null");
+  const job = engine.store.findByArn(arn);
+  if (!job) throw new ApiError('ResourceNotFoundException', `The resource ${arn} could not be found.`);
+  return job;
+}
+
+function decodeId(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw; // a malformed escape cannot name a job; lookup then answers 404
+  }
+}
+
+async function route(engine: JobEngine, defaultPageSize: number, req: IncomingMessage): Promise<unknown> {
+  const url = new URL(req.url ?? '/', 'http://emulator');
+  // Split before decoding: an ARN identifier arrives percent-encoded, including its '/'.
+  const parts = url.pathname.split('/').filter(Boolean);
+  const method = req.method ?? 'GET';
+  const [head, id, tail] = parts;
+
+  if (method === 'POST' && head === 'model-invocation-job' && parts.length === 1) return engine.create(await readJson(req));
+  if (method === 'GET' && head === 'model-invocation-job' && parts.length === 2) return jobView(engine.get(decodeId(id)));
+  if (method === 'POST' && head === 'model-invocation-job' && parts.length === 3 && tail === 'stop') {
+    engine.stop(decodeId(id));
+    return {};
+  }
+  if (method === 'GET' && head === 'model-invocation-jobs' && parts.length === 1) {
+    const page = engine.list(parseListQuery(url.searchParams, defaultPageSize));
+    const out: Record<string, unknown> = { invocationJobSummaries: page.items.map(jobView) };
+    if (page.nextToken) out.nextToken = page.nextToken;
+    return out;
+  }
+  if (method === 'POST' && parts.length === 1 && head === 'tagResource') {
+    const body = await readJson(req);
+    const job = taggedJob(engine, body);
+    const tags = validateTagList((body as Record<string, unknown>).tags);
+    const merged = new Map(job.tags.map((t) => [t.key, t.value]));
+    for (const t of tags) merged.set(t.key, t.value);
+    if (merged.size > MAX_TAGS) throw new ApiError('TooManyTagsException', `A resource can have at most ${MAX_TAGS} tags.`);
+    job.tags = [...merged].map(([key, value]) => ({ key, value }));
+    return {};
+  }
+  if (method === 'POST' && parts.length === 1 && head === 'untagResource') {
+    const body = await readJson(req);
+    const job = taggedJob(engine, body);
+    const keys = (body as Record<string, unknown>).tagKeys;
+    if (!Array.isArray(keys)) throw validation("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null");
+    job.tags = job.tags.filter((t) => !keys.includes(t.key));
+    return {};
+  }
+  if (method === 'POST' && parts.length === 1 && head === 'listTagsForResource') {
+    return { tags: taggedJob(engine, await readJson(req)).tags };
+  }
+  throw new ApiError('UnknownOperationException', `No operation matches ${method} ${url.pathname}`);
+}
+
+export function createBedrockServer(engine: JobEngine, defaultPageSize: number): Server {
+  return createServer((req, res) => {
+    const requestId = randomUUID();
+    route(engine, defaultPageSize, req).then(
+      (body) => send(res, requestId, 200, body),
+      (err: unknown) => {
+        if (err instanceof ApiError) return sendError(res, requestId, err);
+        sendError(res, requestId, new ApiError('InternalServerException', `Internal server error: ${String(err)}`));
+      },
+    );
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * Just enough of the Parquet footer (Thrift compact protocol) to read FileMetaData.num_rows from
+ * the last bytes of a file, without wasm: used to check what the wasm writer really wrote.
+ */
+
+const MAGIC = [0x50, 0x41, 0x52, 0x31]; // "PAR1"
+
+/** Footer length from the last 8 bytes, or undefined when they are not a Parquet trailer. */
+export function footerLength(tail: Uint8Array): number | undefined {
+  const n = tail.length;
+  if (n < 8 || MAGIC.some((b, i) => tail[n - 4 + i] !== b)) return undefined;
+  return (tail[n - 8] | (tail[n - 7] << 8) | (tail[n - 6] << 16) | (tail[n - 5] << 24)) >>> 0;
+}
+
+/**
+ * num_rows of a Parquet file given (at least) its footer and trailer, or undefined when `tail` does
+ * not hold the whole footer. Throws on a malformed footer.
+ */
+export function footerRowCount(tail: Uint8Array): number | undefined {
+  const len = footerLength(tail);
+  if (len === undefined || len + 8 > tail.length) return undefined;
+  const r = new CompactReader(tail.subarray(tail.length - 8 - len, tail.length - 8));
+  let rows: bigint | undefined;
+  r.struct((id, type) => {
+    if (id === 3 && type === T.I64) rows = r.zigzag64();
+    else r.skip(type);
+  });
+  if (rows === undefined) throw new Error('parquet footer has no num_rows');
+  return Number(rows);
+}
+
+// Thrift compact protocol type ids.
+const T = { TRUE: 1, FALSE: 2, I8: 3, I16: 4, I32: 5, I64: 6, DOUBLE: 7, BINARY: 8, LIST: 9, SET: 10, MAP: 11, STRUCT: 12, UUID: 13 } as const;
+
+class CompactReader {
+  private pos = 0;
+  constructor(private readonly buf: Uint8Array) {}
+
+  private byte(): number {
+    if (this.pos >= this.buf.length) throw new Error('parquet footer truncated');
+    return this.buf[this.pos++];
+  }
+
+  private advance(n: number): void {
+    if (this.pos + n > this.buf.length) throw new Error('parquet footer truncated');
+    this.pos += n;
+  }
+
+  varint(): bigint {
+    let result = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      const b = this.byte();
+      result |= BigInt(b & 0x7f) << shift;
+      if (!(b & 0x80)) return result;
+      if (shift > 63n) throw new Error('parquet footer: varint too long');
+    }
+  }
+
+  zigzag64(): bigint {
+    const v = this.varint();
+    return (v >> 1n) ^ -(v & 1n);
+  }
+
+  private size(): number {
+    return Number(this.varint());
+  }
+
+  struct(onField: (id: number, type: number) => void): void {
+    let last = 0;
+    for (;;) {
+      const header = this.byte();
+      if (header === 0) return;
+      const type = header & 0x0f;
+      const delta = header >> 4;
+      last = delta ? last + delta : Number(this.zigzag64());
+      onField(last, type);
+    }
+  }
+
+  skip(type: number, inCollection = false): void {
+    switch (type) {
+      case T.TRUE:
+      case T.FALSE:
+        // A bool field carries its value in the type nibble; a bool list element takes a byte.
+        if (inCollection) this.advance(1);
+        return;
+      case T.I8:
+        return this.advance(1);
+      case T.I16:
+      case T.I32:
+      case T.I64:
+        this.varint();
+        return;
+      case T.DOUBLE:
+        return this.advance(8);
+      case T.BINARY:
+        return this.advance(this.size());
+      case T.UUID:
+        return this.advance(16);
+      case T.LIST:
+      case T.SET: {
+        const h = this.byte();
+        const n = h >> 4 === 15 ? this.size() : h >> 4;
+        for (let i = 0; i < n; i++) this.skip(h & 0x0f, true);
+        return;
+      }
+      case T.MAP: {
+        const n = this.size();
+        if (!n) return;
+        const kv = this.byte();
+        for (let i = 0; i < n; i++) {
+          this.skip(kv >> 4, true);
+          this.skip(kv & 0x0f, true);
+        }
+        return;
+      }
+      case T.STRUCT:
+        return this.struct((_, t) => this.skip(t));
+      default:
+        throw new Error(`parquet footer: unknown thrift type ${type}`);
+    }
+  }
+}

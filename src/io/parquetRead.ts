@@ -1,0 +1,188 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { RecordBatch, Schema, tableFromIPC } from 'apache-arrow';
+import * as pw from 'parquet-wasm';
+import { openAsBlob } from 'node:fs';
+import { emptyBatch } from './arrowColumns';
+import type { BlobLike } from './blob';
+import { footerLength, footerRowCount } from './parquetFooter';
+import { PrefetchingBlob } from './prefetchBlob';
+import { headObject, s3RangeBlob } from './s3';
+
+export interface ParquetReadOptions {
+  /** Rows per yielded batch (default 50,000). Memory is bounded by the file's row-group size, not by this. */
+  batchSize?: number;
+  columns?: string[];
+}
+
+export interface ParquetFileInfo {
+  numRows: number;
+  numRowGroups: number;
+  rowGroups: Array<{ numRows: number; totalByteSize: number }>;
+  keyValueMetadata: Record<string, string>;
+  schema: Schema;
+}
+
+const MiB = 1024 * 1024;
+/** Fetched in one GET: footer plus page index for all but very wide or very long files. */
+const TAIL_BYTES = MiB;
+
+interface OpenedFile {
+  pf: PrefetchingBlob;
+  file: pw.ParquetFile;
+  tail: Region;
+  footerStart: number;
+}
+
+type Region = Awaited<ReturnType<PrefetchingBlob['fetch']>>;
+
+async function openParquet(blob: BlobLike): Promise<OpenedFile> {
+  const pf = new PrefetchingBlob(blob);
+  const size = pf.size;
+  if (size < 12) throw new Error(`not a Parquet file: only ${size} bytes`);
+  let tail = await pf.fetch(Math.max(0, size - TAIL_BYTES), size);
+  const len = footerLength(tail.bytes);
+  if (len === undefined) throw new Error('not a Parquet file: no PAR1 trailer');
+  if (len + 12 > size) throw new Error(`corrupt Parquet file: footer of ${len} bytes in a ${size}-byte file`);
+  // The page index sits just before the footer and wasm reads it with the footer.
+  if (len + 8 > tail.bytes.byteLength) tail = await pf.fetch(Math.max(0, size - len - 8 - TAIL_BYTES), size);
+  pf.serve([tail]);
+  // fromFile reads only size/slice/arrayBuffer; the cast is to wasm-bindgen's nominal Blob type.
+  const file = await pw.ParquetFile.fromFile(pf.view() as unknown as Blob);
+  return { pf, file, tail, footerStart: size - 8 - len };
+}
+
+/**
+ * Byte ranges of each row group's column chunks (only `columns`, adjacent ones merged), assuming
+ * chunks lie back to back from byte 4 as arrow-rs, Arrow C++ and DuckDB write them. Undefined when
+ * the sizes do not fit that layout; wasm then reads through to the underlying blob.
+ */
+function rowGroupRanges(file: pw.ParquetFile, footerStart: number, columns?: string[]): Array<Array<[number, number]>> | undefined {
+  const meta = file.metadata();
+  try {
+    const out: Array<Array<[number, number]>> = [];
+    let pos = 4;
+    for (const group of meta.rowGroups()) {
+      const ranges: Array<[number, number]> = [];
+      for (const chunk of group.columns()) {
+        const size = chunk.compressedSize();
+        if (!columns || columns.includes(chunk.columnPath()[0])) {
+          const last = ranges[ranges.length - 1];
+          if (last && last[1] === pos) last[1] = pos + size;
+          else ranges.push([pos, pos + size]);
+        }
+        pos += size;
+        chunk.free();
+      }
+      group.free();
+      out.push(ranges);
+    }
+    return pos <= footerStart ? out : undefined;
+  } finally {
+    meta.free();
+  }
+}
+
+function arrowSchemaOf(file: pw.ParquetFile): Schema {
+  return tableFromIPC(file.schema().intoIPCStream()).schema;
+}
+
+/** From the footer alone (one ranged read). */
+export async function parquetRowCount(blob: BlobLike): Promise<number> {
+  const { file, tail } = await openParquet(blob);
+  file.free();
+  const rows = footerRowCount(tail.bytes);
+  if (rows === undefined) throw new Error('parquet footer not in the fetched tail');
+  return rows;
+}
+
+/** Footer only: row groups, key-value metadata and the Arrow schema, without decoding data. */
+export async function readParquetInfo(blob: BlobLike): Promise<ParquetFileInfo> {
+  const { file } = await openParquet(blob);
+  try {
+    const meta = file.metadata();
+    const fileMeta = meta.fileMetadata();
+    const rowGroups = meta.rowGroups().map((g) => {
+      const out = { numRows: g.numRows(), totalByteSize: g.totalByteSize() };
+      g.free();
+      return out;
+    });
+    const kv = fileMeta.keyValueMetadata() as Map<string, string>;
+    const info: ParquetFileInfo = {
+      numRows: fileMeta.numRows(),
+      numRowGroups: meta.numRowGroups(),
+      rowGroups,
+      // ARROW:schema is arrow-rs's own serialised schema, surfaced as `schema` instead.
+      keyValueMetadata: Object.fromEntries([...kv].filter(([k]) => k !== 'ARROW:schema')),
+      schema: arrowSchemaOf(file),
+    };
+    fileMeta.free();
+    meta.free();
+    return info;
+  } finally {
+    file.free();
+  }
+}
+
+/**
+ * Decodes one row group at a time into apache-arrow RecordBatches, fetching each group's column
+ * chunks first (see PrefetchingBlob). A file with no rows yields a single empty batch, so
+ * consumers still see the schema (e.g. to write an empty output file).
+ */
+export async function* readParquetBatches(blob: BlobLike, opts: ParquetReadOptions = {}): AsyncGenerator<RecordBatch> {
+  const { pf, file, tail, footerStart } = await openParquet(blob);
+  try {
+    const schema = arrowSchemaOf(file);
+    if (opts.columns) {
+      const missing = opts.columns.filter((c) => !schema.fields.some((f) => f.name === c));
+      if (missing.length) throw new Error(`parquet file has no column(s) ${missing.join(', ')}`);
+    }
+    const groups = rowGroupRanges(file, footerStart, opts.columns);
+    const meta = file.metadata();
+    const numGroups = meta.numRowGroups();
+    meta.free();
+    let yielded = false;
+    for (let g = 0; g < numGroups; g++) {
+      const ranges = groups?.[g] ?? [];
+      pf.serve([tail, ...(await Promise.all(ranges.map(([a, b]) => pf.fetch(a, b))))]);
+      const stream = (await file.stream({ rowGroups: [g], batchSize: opts.batchSize ?? 50_000, columns: opts.columns })) as ReadableStream<pw.RecordBatch>;
+      const reader = stream.getReader();
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          // intoIPCStream consumes the wasm batch, so nothing is left to free on the wasm side.
+          for (const batch of tableFromIPC(value.intoIPCStream()).batches) {
+            yielded = true;
+            yield batch;
+          }
+        }
+      } finally {
+        await reader.cancel().catch(() => undefined);
+      }
+    }
+    pf.serve([]);
+    if (!yielded) yield emptyBatch(opts.columns ? schema.select(opts.columns) : schema);
+  } finally {
+    file.free();
+  }
+}
+
+async function requireHead(s3: S3Client, uri: string): Promise<{ size: number; eTag: string }> {
+  const head = await headObject(s3, uri);
+  if (!head) throw new Error(`S3 object not found: ${uri}`);
+  return head;
+}
+
+export async function* readParquetFromS3(s3: S3Client, uri: string, opts: ParquetReadOptions = {}): AsyncGenerator<RecordBatch> {
+  const { size, eTag } = await requireHead(s3, uri);
+  yield* readParquetBatches(s3RangeBlob(s3, uri, size, { eTag }), opts);
+}
+
+export async function parquetRowCountOnS3(s3: S3Client, uri: string): Promise<number> {
+  const { size, eTag } = await requireHead(s3, uri);
+  return parquetRowCount(s3RangeBlob(s3, uri, size, { eTag }));
+}
+
+export async function* readParquetFile(path: string, opts: ParquetReadOptions = {}): AsyncGenerator<RecordBatch> {
+  yield* readParquetBatches(await openAsBlob(path), opts);
+}

@@ -1,0 +1,224 @@
+import {
+  BucketLocationConstraint,
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import type { BlobLike } from './blob';
+import { createObjectWriter } from './objectWriter';
+import { formatS3Uri, joinS3Uri, parseS3Uri, requireKey } from './s3Uri';
+
+export type { BlobLike } from './blob';
+export type { ObjectWriter, ObjectWriterOptions } from './objectWriter';
+export type { S3Location } from './s3Uri';
+export { createObjectWriter, formatS3Uri, joinS3Uri, parseS3Uri };
+
+export interface S3Settings {
+  region: string;
+  endpoint?: string;
+  forcePathStyle?: boolean;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+/** The only place the I/O layer reads the environment; credentials stay with the SDK's default chain. */
+export function s3SettingsFromEnv(env: NodeJS.ProcessEnv = process.env): S3Settings {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+  return {
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+  };
+}
+
+export function createS3Client(settings: S3Settings): S3Client {
+  const config: S3ClientConfig = { region: settings.region };
+  if (settings.credentials) config.credentials = settings.credentials;
+  if (settings.endpoint) {
+    config.endpoint = settings.endpoint;
+    config.forcePathStyle = settings.forcePathStyle ?? true;
+    // Since SDK 3.729 streaming uploads default to aws-chunked bodies with trailing CRC32;
+    // most non-AWS servers reject them or store the framing as object bytes.
+    config.requestChecksumCalculation = 'WHEN_REQUIRED';
+    config.responseChecksumValidation = 'WHEN_REQUIRED';
+  } else if (settings.forcePathStyle !== undefined) {
+    config.forcePathStyle = settings.forcePathStyle;
+  }
+  return new S3Client(config);
+}
+
+export function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.Code === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+}
+
+export async function headObject(s3: S3Client, uri: string): Promise<{ size: number; eTag: string } | undefined> {
+  const { bucket, key } = requireKey(uri);
+  try {
+    const res = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return { size: res.ContentLength ?? 0, eTag: res.ETag ?? '' };
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** The caller must consume or destroy `body`: an abandoned body holds one of the client's sockets. */
+export async function openObjectStream(s3: S3Client, uri: string): Promise<{ body: Readable; size: number; eTag: string }> {
+  const { bucket, key } = requireKey(uri);
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (!(res.Body instanceof Readable)) throw new Error(`GetObject ${uri}: expected a Node.js stream body`);
+    return { body: res.Body, size: res.ContentLength ?? 0, eTag: res.ETag ?? '' };
+  } catch (err) {
+    if (isNotFound(err)) throw new Error(`S3 object not found: ${uri}`, { cause: err });
+    throw err;
+  }
+}
+
+/** Buffers the whole object: manifests, JSON, small JSONL files only. */
+export async function readObjectText(s3: S3Client, uri: string): Promise<string> {
+  const { bucket, key } = requireKey(uri);
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (!res.Body) throw new Error(`GetObject ${uri}: empty response body`);
+    return await res.Body.transformToString('utf-8');
+  } catch (err) {
+    if (isNotFound(err)) throw new Error(`S3 object not found: ${uri}`, { cause: err });
+    throw err;
+  }
+}
+
+export async function writeObject(s3: S3Client, uri: string, body: string | Uint8Array, contentType?: string): Promise<void> {
+  const { bucket, key } = requireKey(uri);
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ContentLength: typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength,
+      ...(contentType ? { ContentType: contentType } : {}),
+    }),
+  );
+}
+
+/** `pageSize` maps to MaxKeys; the generator follows continuation tokens either way. */
+export async function* listObjects(
+  s3: S3Client,
+  prefixUri: string,
+  opts: { pageSize?: number } = {},
+): AsyncGenerator<{ uri: string; key: string; size: number }> {
+  const { bucket, key: prefix } = parseS3Uri(prefixUri);
+  let token: string | undefined;
+  do {
+    const res = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix || undefined,
+        ContinuationToken: token,
+        ...(opts.pageSize ? { MaxKeys: opts.pageSize } : {}),
+      }),
+    );
+    for (const obj of res.Contents ?? []) {
+      if (obj.Key === undefined) continue;
+      yield { uri: formatS3Uri({ bucket, key: obj.Key }), key: obj.Key, size: obj.Size ?? 0 };
+    }
+    token = res.IsTruncated ? res.NextContinuationToken : undefined;
+  } while (token);
+}
+
+export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    return;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  const region = await s3.config.region();
+  try {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        // us-east-1 rejects an explicit LocationConstraint; every other region requires one.
+        ...(region && region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } } : {}),
+      }),
+    );
+  } catch (err) {
+    const name = (err as { name?: string }).name;
+    if (name !== 'BucketAlreadyOwnedByYou') throw err;
+  }
+}
+
+/**
+ * A Blob look-alike whose reads are ranged GetObjects, so parquet-wasm's `ParquetFile.fromFile`
+ * fetches only the footer and the row groups it decodes. Passing `eTag` pins every range to the
+ * version that was sized, so an overwrite mid-read fails instead of mixing two files.
+ */
+export function s3RangeBlob(s3: S3Client, uri: string, size: number, opts: { eTag?: string } = {}): BlobLike {
+  const { bucket, key } = requireKey(uri);
+  const view = (start: number, end: number): BlobLike => ({
+    size: end - start,
+    slice(a?: number, b?: number): BlobLike {
+      const [s, e] = clampSlice(end - start, a, b);
+      return view(start + s, start + e);
+    },
+    async arrayBuffer(): Promise<ArrayBuffer> {
+      if (end <= start) return new ArrayBuffer(0);
+      const bytes = await getRange(s3, bucket, key, start, end, opts.eTag);
+      const whole = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength;
+      if (whole && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+      // Otherwise a copy: wasm-bindgen checks `instanceof ArrayBuffer` against this realm's
+      // constructor, and a Buffer may be a view into a larger shared pool.
+      const out = new ArrayBuffer(bytes.byteLength);
+      new Uint8Array(out).set(bytes);
+      return out;
+    },
+  });
+  return view(0, size);
+}
+
+const RANGE_ATTEMPTS = 3;
+
+/** The SDK retries failed requests, not a body that breaks off mid-stream; this covers both. */
+async function getRange(s3: S3Client, bucket: string, key: string, start: number, end: number, eTag?: string): Promise<Uint8Array> {
+  const what = `GetObject ${formatS3Uri({ bucket, key })} bytes=${start}-${end - 1}`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await s3.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          // Explicit inclusive range: some servers mishandle suffix ranges such as bytes=-8.
+          Range: `bytes=${start}-${end - 1}`,
+          ...(eTag ? { IfMatch: eTag } : {}),
+        }),
+      );
+      if (!res.Body) throw new Error(`${what}: empty body`);
+      const bytes = await res.Body.transformToByteArray();
+      if (bytes.byteLength !== end - start) throw new Error(`${what}: got ${bytes.byteLength} bytes, expected ${end - start}`);
+      return bytes;
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (attempt >= RANGE_ATTEMPTS || (status !== undefined && status < 500)) {
+        throw status === 412 ? new Error(`${what}: object changed since it was opened (ETag mismatch)`, { cause: err }) : err;
+      }
+      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+    }
+  }
+}
+
+/** Blob.slice semantics: negative indexes count from the end, everything clamped to [0, size]. */
+function clampSlice(size: number, a?: number, b?: number): [number, number] {
+  const norm = (x: number | undefined, dflt: number) => {
+    if (x === undefined || Number.isNaN(x)) return dflt;
+    const v = Math.trunc(x);
+    return v < 0 ? Math.max(size + v, 0) : Math.min(v, size);
+  };
+  const s = norm(a, 0);
+  const e = norm(b, size);
+  return [s, Math.max(s, e)];
+}

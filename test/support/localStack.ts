@@ -1,0 +1,54 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { BedrockEmulator, startBedrockEmulator } from '../../src/emulator';
+import { MotoServer, TemporalDevServer, startMotoServer, startTemporalDevServer } from '../../src/localstack';
+import { createS3Client, ensureBucket } from '../../src/io/s3';
+
+export const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+export const REGION = 'us-east-1';
+
+export interface LocalStack {
+  temporal: TemporalDevServer;
+  moto: MotoServer;
+  emulator: BedrockEmulator;
+  s3: S3Client;
+  bedrock: BedrockClient;
+  /** Environment for a worker process pointed at this stack. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** The real local stack: Temporal dev server, moto S3 server, and the Bedrock emulator, on free ports. */
+export async function startLocalStack(opts: { inProgressMs?: number; buckets?: string[] } = {}): Promise<LocalStack> {
+  const [temporal, moto] = await Promise.all([startTemporalDevServer({ uiPort: false }), startMotoServer()]);
+  const emulator = await startBedrockEmulator({
+    region: REGION,
+    s3: { endpoint: moto.endpoint, region: REGION, credentials: CREDENTIALS },
+    timing: { submittedMs: 50, validatingMs: 50, scheduledMs: 50, inProgressMs: opts.inProgressMs ?? 1500 },
+  });
+  const s3 = createS3Client({ region: REGION, endpoint: moto.endpoint, forcePathStyle: true, credentials: CREDENTIALS });
+  const bedrock = new BedrockClient({ region: REGION, endpoint: emulator.url, credentials: CREDENTIALS });
+  for (const bucket of opts.buckets ?? ['datasets', 'results']) await ensureBucket(s3, bucket);
+  const env = {
+    TEMPORAL_ADDRESS: temporal.address,
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_S3: moto.endpoint,
+    AWS_ENDPOINT_URL_BEDROCK: emulator.url,
+  };
+  return {
+    temporal,
+    moto,
+    emulator,
+    s3,
+    bedrock,
+    env,
+    async stop() {
+      s3.destroy();
+      bedrock.destroy();
+      await emulator.close();
+      await Promise.all([temporal.stop(), moto.stop()]);
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { loadRunDefaults } from '../../src/config';
+import { TASK_QUEUE } from '../../src/shared/types';
+import { createBatchWorker } from '../../src/worker';
+import { LocalStack } from './localStack';
+
+export const TEMPLATES_DIR = resolve(__dirname, '../../templates');
+
+export interface RunningWorker {
+  client: Client;
+  stop(): Promise<void>;
+}
+
+/** An in-process worker and a client on the stack's Temporal server. */
+let runtimeInstalled = false;
+
+export async function startWorker(stack: LocalStack): Promise<RunningWorker> {
+  if (!runtimeInstalled) {
+    // Expected workflow failures (bad-input tests) would otherwise flood the test output.
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    runtimeInstalled = true;
+  }
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  const native = await NativeConnection.connect({ address: stack.temporal.address });
+  const worker: Worker = await createBatchWorker({
+    connection: native,
+    namespace: 'default',
+    taskQueue: TASK_QUEUE,
+    deps: { s3: stack.s3, bedrock: stack.bedrock, templatesDir: TEMPLATES_DIR, defaults: loadRunDefaults() },
+    workflowBundle,
+  });
+  const running = worker.run();
+  const connection = await Connection.connect({ address: stack.temporal.address });
+  return {
+    client: new Client({ connection }),
+    async stop() {
+      worker.shutdown();
+      await running;
+      await native.close();
+      await connection.close();
+    },
+  };
+}
+
+const noop = () => undefined;
+const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
