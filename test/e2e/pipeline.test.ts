@@ -1,4 +1,5 @@
 import { WorkflowFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { anthropicAnswerText, titanEmbedding } from '../../src/emulator';
 import { startBatchRun } from '../../src/client/api';
 import { RunInput } from '../../src/shared/types';
@@ -33,21 +34,23 @@ function mismatches<T>(items: T[], check: (item: T) => string | undefined): stri
   return items.flatMap((item) => check(item) ?? []).slice(0, 5);
 }
 
+const textRun: RunInput = {
+  input: { s3Uri: DATA },
+  task: 'text',
+  promptId: 'joke_about_topic',
+  modelId: CLAUDE,
+  modelParams: { maxTokens: 200 },
+  outputUri: 's3://results/e2e-text',
+  roleArn: ROLE,
+  maxRecordsPerJob: 500,
+  maxConcurrentJobs: 2,
+  pollIntervalSeconds: 1,
+  runName: 'e2e-text',
+};
+
 test('a 2,500-row text run: 5 jobs, never more than 2 at once, every row answered', async () => {
-  const input: RunInput = {
-    input: { s3Uri: DATA },
-    task: 'text',
-    promptId: 'joke_about_topic',
-    modelId: CLAUDE,
-    modelParams: { maxTokens: 200 },
-    outputUri: 's3://results/e2e-text',
-    roleArn: ROLE,
-    maxRecordsPerJob: 500,
-    maxConcurrentJobs: 2,
-    pollIntervalSeconds: 1,
-    runName: 'e2e-text',
-  };
-  const summary = await (await startBatchRun(worker.client, input)).result();
+  const handle = await startBatchRun(worker.client, textRun, { workflowId: 'e2e-text-1' });
+  const summary = await handle.result();
 
   const stats = stack.emulator.stats();
   expect(stats.jobsCreated).toBe(5);
@@ -82,6 +85,19 @@ test('a 2,500-row text run: 5 jobs, never more than 2 at once, every row answere
     ['record_id', 'string'], ['job_id', 'string'],
   ]);
   expect(pyarrow.first.response).toBe(byId.get(pyarrow.first.id as string)!.response);
+});
+
+test('the text run again under a new workflow id reuses its Bedrock jobs instead of paying twice', async () => {
+  const summary = await (await startBatchRun(worker.client, textRun, { workflowId: 'e2e-text-2' })).result();
+  expect(stack.emulator.stats().createRequests).toBe(0);
+  expect(summary).toMatchObject({ shards: 5, rows: 2500, succeeded: 2500 });
+});
+
+test("the finished run's history replays against the current workflow code", async () => {
+  const history = await worker.client.workflow.getHandle('e2e-text-1').fetchHistory();
+  await expect(Worker.runReplayHistory({ workflowBundle: worker.workflowBundle }, history, 'e2e-text-1')).resolves.toBeUndefined();
+  const child = await worker.client.workflow.getHandle('e2e-text-1/shard-0').fetchHistory();
+  await expect(Worker.runReplayHistory({ workflowBundle: worker.workflowBundle }, child, 'e2e-text-1/shard-0')).resolves.toBeUndefined();
 });
 
 test('the same data as an embedding run: 2,500 embeddings of the model dimension', async () => {

@@ -10,6 +10,8 @@ export const TEMPLATES_DIR = resolve(__dirname, '../../templates');
 
 export interface RunningWorker {
   client: Client;
+  /** The workflow code the worker runs, for replaying histories against it. */
+  workflowBundle: { code: string };
   stop(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function startWorker(stack: LocalStack): Promise<RunningWorker> {
   const connection = await Connection.connect({ address: stack.temporal.address });
   return {
     client: new Client({ connection }),
+    workflowBundle,
     async stop() {
       worker.shutdown();
       await running;
