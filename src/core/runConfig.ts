@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
 import { ModelParams, Task } from '../models/types';
-import { RunInput } from '../shared/types';
+import { ResolvedRun, RunInput } from '../shared/types';
 
-export interface RunDefaults {
-  maxRecordsPerJob: number;
-  maxConcurrentJobs: number;
-  jobTimeoutHours: number;
-  pollIntervalSeconds: number;
-  maxJobAttempts: number;
-  shardsPerPage: number;
-}
+/** The settings a run may omit; their defaults come from config/defaults.json. */
+export type RunDefaults = Pick<
+  ResolvedRun,
+  'maxRecordsPerJob' | 'maxConcurrentJobs' | 'jobTimeoutHours' | 'pollIntervalSeconds' | 'maxJobAttempts' | 'shardsPerPage'
+>;
 
 export class RunInputError extends Error {
   constructor(readonly problems: string[]) {
@@ -18,7 +15,7 @@ export class RunInputError extends Error {
   }
 }
 
-export interface CheckedRunInput {
+export interface CheckedRunInput extends RunDefaults {
   inputUri: string;
   task: Task;
   promptId?: string;
@@ -27,12 +24,6 @@ export interface CheckedRunInput {
   outputUri: string;
   roleArn: string;
   runName: string;
-  maxRecordsPerJob: number;
-  maxConcurrentJobs: number;
-  jobTimeoutHours: number;
-  pollIntervalSeconds: number;
-  maxJobAttempts: number;
-  shardsPerPage: number;
 }
 
 const KNOWN_KEYS = new Set([

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { freePort } from '../localstack/ports';
 import type { Faults } from './faults';
-import { DEFAULT_TIMING, JobEngine, Timing, TransitionEvent } from './jobEngine';
+import { DEFAULT_TIMING, EngineStats, JobEngine, Timing, TransitionEvent } from './jobEngine';
 import { makeS3Client } from './s3';
 import { createBedrockServer } from './server';
 
@@ -27,14 +27,7 @@ export interface EmulatorOptions {
   onTransition?: (event: TransitionEvent) => void;
 }
 
-export interface EmulatorStats {
-  createRequests: number;
-  jobsCreated: number;
-  activeJobs: number;
-  peakActiveJobs: number;
-  stopRequests: number;
-  jobs: Array<{ jobArn: string; jobName: string; status: string; modelId: string; clientRequestToken?: string; recordCount?: number }>;
-}
+export type EmulatorStats = EngineStats;
 
 export interface BedrockEmulator {
   url: string;

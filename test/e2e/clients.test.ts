@@ -1,0 +1,57 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { runCli } from '../../src/client/cli';
+import { findTemporalBinary } from '../../src/localstack';
+import { RunInput, RunSummary } from '../../src/shared/types';
+import { sampleRows, uploadCsv } from '../support/data';
+import { LocalStack, startLocalStack } from '../support/localStack';
+import { RunningWorker, startWorker } from '../support/worker';
+
+let stack: LocalStack;
+let worker: RunningWorker;
+
+/** The shipped sample run input, pointed at this test's data. */
+const sample = JSON.parse(readFileSync(resolve(__dirname, '../../samples/run-text.json'), 'utf8')) as RunInput;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ inProgressMs: 300 });
+  worker = await startWorker(stack);
+  await uploadCsv(stack.s3, sample.input.s3Uri, sampleRows(300).map(({ id, topic }) => ({ id, topic })));
+  process.env.TEMPORAL_ADDRESS = stack.temporal.address;
+}, 180_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await stack?.stop();
+});
+
+test('the README command: temporal workflow start with the sample JSON input runs to a summary', async () => {
+  const input = { ...sample, pollIntervalSeconds: 1 };
+  execFileSync(findTemporalBinary(), [
+    'workflow', 'start', '--address', stack.temporal.address, '--type', 'batchRun', '--task-queue', 'bedrock-batch',
+    '--workflow-id', 'from-temporal-cli', '--input', JSON.stringify(input),
+  ]);
+  const summary: RunSummary = await worker.client.workflow.getHandle('from-temporal-cli').result();
+  expect(summary).toMatchObject({ shards: 3, rows: 300, succeeded: 300, failed: 0 });
+});
+
+test('our CLI starts a run, waits for it, and reports its status', async () => {
+  const lines: string[] = [];
+  const input = JSON.stringify({ ...sample, outputUri: 's3://results/from-our-cli', pollIntervalSeconds: 1 });
+  await runCli(['start', '--input', input, '--workflow-id', 'from-our-cli', '--wait'], (l) => lines.push(l));
+  expect(lines[0]).toBe('started from-our-cli');
+  expect(JSON.parse(lines[1])).toMatchObject({ rows: 300, succeeded: 300 });
+
+  lines.length = 0;
+  await runCli(['status', 'from-our-cli'], (l) => lines.push(l));
+  const status = JSON.parse(lines[0]);
+  expect(status.status).toBe('COMPLETED');
+  expect(status.summary.outputUris).toHaveLength(3);
+});
+
+test('our CLI names what is wrong with its arguments', async () => {
+  await expect(runCli(['start'], () => undefined)).rejects.toThrow('start needs --input');
+  await expect(runCli(['start', '--input', '{nope'], () => undefined)).rejects.toThrow(/--input is not valid JSON/);
+  await expect(runCli(['frobnicate', 'x'], () => undefined)).rejects.toThrow(/unknown command "frobnicate"/);
+});
