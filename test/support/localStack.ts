@@ -19,12 +19,12 @@ export interface LocalStack {
 }
 
 /** The real local stack: Temporal dev server, moto S3 server, and the Bedrock emulator, on free ports. */
-export async function startLocalStack(opts: { inProgressMs?: number; buckets?: string[] } = {}): Promise<LocalStack> {
+export async function startLocalStack(opts: { inProgressMs?: number; hourMs?: number; buckets?: string[] } = {}): Promise<LocalStack> {
   const [temporal, moto] = await Promise.all([startTemporalDevServer({ uiPort: false }), startMotoServer()]);
   const emulator = await startBedrockEmulator({
     region: REGION,
     s3: { endpoint: moto.endpoint, region: REGION, credentials: CREDENTIALS },
-    timing: { submittedMs: 50, validatingMs: 50, scheduledMs: 50, inProgressMs: opts.inProgressMs ?? 1500 },
+    timing: { submittedMs: 50, validatingMs: 50, scheduledMs: 50, inProgressMs: opts.inProgressMs ?? 1500, ...(opts.hourMs ? { hourMs: opts.hourMs } : {}) },
   });
   const s3 = createS3Client({ region: REGION, endpoint: moto.endpoint, forcePathStyle: true, credentials: CREDENTIALS });
   const bedrock = new BedrockClient({ region: REGION, endpoint: emulator.url, credentials: CREDENTIALS });

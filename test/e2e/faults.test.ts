@@ -1,0 +1,105 @@
+import { startBatchRun } from '../../src/client/api';
+import { RunInput } from '../../src/shared/types';
+import { sampleRows, uploadCsv } from '../support/data';
+import { LocalStack, startLocalStack } from '../support/localStack';
+import { readRunOutput } from '../support/output';
+import { RunningWorker, startWorker } from '../support/worker';
+
+const base = {
+  task: 'text',
+  promptId: 'joke_about_topic',
+  modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
+  roleArn: 'arn:aws:iam::123456789012:role/BedrockBatchRole',
+  maxRecordsPerJob: 500,
+  pollIntervalSeconds: 1,
+} as const;
+
+function run(name: string): RunInput {
+  return { ...base, input: { s3Uri: `s3://datasets/${name}.csv` }, outputUri: `s3://results/${name}`, runName: name };
+}
+
+describe('Bedrock faults on the local stack', () => {
+  let stack: LocalStack;
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    stack = await startLocalStack();
+    worker = await startWorker(stack);
+    for (const [name, n] of [['retry', 150], ['record-errors', 300], ['always-fails', 120]] as const) {
+      await uploadCsv(stack.s3, `s3://datasets/${name}.csv`, sampleRows(n));
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await stack?.stop();
+  });
+
+  beforeEach(() => {
+    stack.emulator.resetStats();
+    stack.emulator.setFaults({});
+  });
+
+  test('a job that fails as a whole is resubmitted under a new name and the shard completes', async () => {
+    stack.emulator.setFaults({ failNextJobs: 1 });
+    const summary = await (await startBatchRun(worker.client, run('retry'))).result();
+    const jobs = stack.emulator.stats().jobs;
+    expect(jobs.map((j) => [j.jobName.slice(-3), j.status])).toEqual([['-a1', 'Failed'], ['-a2', 'Completed']]);
+    expect(summary).toMatchObject({ rows: 150, succeeded: 150, failed: 0, failedShards: [] });
+  });
+
+  test('record errors keep their rows, with the error code and message filled in', async () => {
+    stack.emulator.setFaults({ recordErrorEvery: 10 });
+    const summary = await (await startBatchRun(worker.client, run('record-errors'))).result();
+    expect(summary).toMatchObject({ rows: 300, succeeded: 270, failed: 30 });
+    const out = await readRunOutput(stack.s3, summary.outputUris);
+    expect(out).toHaveLength(300);
+    const failed = out.filter((r) => r.error_code !== null);
+    expect(failed).toHaveLength(30);
+    for (const r of failed) {
+      expect(r.error_code).toBe('400');
+      expect(typeof r.error_message).toBe('string');
+      expect(r.response).toBeNull();
+    }
+  });
+
+  test('a shard whose every attempt fails still writes all its rows, marked JOB_FAILED', async () => {
+    stack.emulator.setFaults({ failJobsNamed: ['always-fails'] });
+    const summary = await (await startBatchRun(worker.client, { ...run('always-fails'), maxJobAttempts: 2 })).result();
+    expect(stack.emulator.stats().jobsCreated).toBe(2);
+    expect(summary).toMatchObject({ rows: 120, succeeded: 0, failed: 120 });
+    expect(summary.failedShards).toEqual([{ shardIndex: 0, message: expect.stringMatching(/^Bedrock job Failed: /) }]);
+    const out = await readRunOutput(stack.s3, summary.outputUris);
+    expect(out).toHaveLength(120);
+    expect(new Set(out.map((r) => r.error_code))).toEqual(new Set(['JOB_FAILED']));
+  });
+});
+
+describe('a job that reaches its timeout while in progress', () => {
+  let stack: LocalStack;
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    // One emulated hour is 100 ms, so the minimum 24 h timeout falls half way through a 5 s job.
+    stack = await startLocalStack({ inProgressMs: 5000, hourMs: 100 });
+    worker = await startWorker(stack);
+    await uploadCsv(stack.s3, 's3://datasets/partial.csv', sampleRows(200));
+  }, 180_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await stack?.stop();
+  });
+
+  test('is harvested: the records it finished are kept, the rest are marked missing', async () => {
+    const summary = await (await startBatchRun(worker.client, run('partial'))).result();
+    expect(stack.emulator.stats().jobs.map((j) => j.status)).toEqual(['PartiallyCompleted']);
+    expect(summary.rows).toBe(200);
+    expect(summary.succeeded).toBeGreaterThan(0);
+    expect(summary.succeeded).toBeLessThan(200);
+    const out = await readRunOutput(stack.s3, summary.outputUris);
+    expect(out).toHaveLength(200);
+    expect(out.filter((r) => r.response !== null)).toHaveLength(summary.succeeded);
+    expect(new Set(out.filter((r) => r.response === null).map((r) => r.error_code))).toEqual(new Set(['MISSING_OUTPUT']));
+  });
+});
