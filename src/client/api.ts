@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Client, WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { progressQuery } from '../shared/messages';
 import { BATCH_RUN_WORKFLOW, BatchRunProgress, RunInput, RunSummary, TASK_QUEUE } from '../shared/types';
 import type { batchRun } from '../workflows';
@@ -19,7 +19,7 @@ export function defaultWorkflowId(input: RunInput): string {
   return `batch-${input.runName ?? 'run'}-${digest}`;
 }
 
-export async function startBatchRun(client: Client, input: RunInput, opts: StartOptions = {}): Promise<WorkflowHandle<typeof batchRun>> {
+export async function startBatchRun(client: Client, input: RunInput, opts: StartOptions = {}): Promise<WorkflowHandleWithFirstExecutionRunId<typeof batchRun>> {
   return client.workflow.start<typeof batchRun>(BATCH_RUN_WORKFLOW, {
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     workflowId: opts.workflowId ?? defaultWorkflowId(input),

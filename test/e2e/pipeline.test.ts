@@ -98,9 +98,11 @@ test("the finished run's history replays against the current workflow code", asy
   await expect(Worker.runReplayHistory({ workflowBundle: worker.workflowBundle }, history, 'e2e-text-1')).resolves.toBeUndefined();
   const child = await worker.client.workflow.getHandle('e2e-text-1/shard-0').fetchHistory();
   await expect(Worker.runReplayHistory({ workflowBundle: worker.workflowBundle }, child, 'e2e-text-1/shard-0')).resolves.toBeUndefined();
+  // Polling is the retry policy of one activity: however many polls, the child's history stays a few events long.
+  expect(child.events!.length).toBeLessThan(30);
 });
 
-test('the same data as an embedding run: 2,500 embeddings of the model dimension', async () => {
+test('the same data as an embedding run, in pages of 2 shards: 2,500 embeddings of the model dimension', async () => {
   const input: RunInput = {
     input: { s3Uri: DATA },
     task: 'embedding',
@@ -112,9 +114,14 @@ test('the same data as an embedding run: 2,500 embeddings of the model dimension
     maxConcurrentJobs: 2,
     pollIntervalSeconds: 1,
     runName: 'e2e-embed',
+    shardsPerPage: 2,
   };
-  const summary = await (await startBatchRun(worker.client, input)).result();
+  const handle = await startBatchRun(worker.client, input);
+  const summary = await handle.result();
   expect(stack.emulator.stats().jobsCreated).toBe(5);
+  // Pages of 2 shards: the first run continued as new; the totals above came through the continuations.
+  const first = await worker.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).describe();
+  expect(first.status.name).toBe('CONTINUED_AS_NEW');
   expect(summary).toMatchObject({ rows: 2500, succeeded: 2500, failed: 0 });
 
   const out = await readRunOutput(stack.s3, summary.outputUris);
@@ -158,4 +165,25 @@ test('a template column missing from the data fails the run before any job exist
   const history = await handle.fetchHistory();
   const activityStarts = history.events?.filter((e) => e.activityTaskScheduledEventAttributes).length;
   expect(activityStarts).toBe(1);
+});
+
+test('invalid run input fails at once, naming every problem, before anything is read or submitted', async () => {
+  const handle = await worker.client.workflow.start('batchRun', {
+    taskQueue: 'bedrock-batch',
+    workflowId: 'e2e-invalid',
+    args: [{ input: { s3Uri: DATA }, task: 'text', promptId: 'joke_about_topic', modelId: 'meta.unknown-model', outputUri: 'results', roleArn: ROLE, maxRecordsPerJob: 20 }],
+  });
+  const error = (await handle.result().then(() => undefined, (err: unknown) => err)) as WorkflowFailedError;
+  const message = (error.cause?.cause as Error).message;
+  expect(message).toMatch(/outputUri must be an s3:\/\/bucket\/prefix URI/);
+  expect(message).toMatch(/maxRecordsPerJob must be an integer from 100 to 50000, got 20/);
+  expect(stack.emulator.stats().createRequests).toBe(0);
+
+  const badModel = await worker.client.workflow.start('batchRun', {
+    taskQueue: 'bedrock-batch',
+    workflowId: 'e2e-bad-model',
+    args: [{ ...textRun, modelId: 'meta.unknown-model', modelParams: { maxTokens: 10 } }],
+  });
+  const modelError = (await badModel.result().then(() => undefined, (err: unknown) => err)) as WorkflowFailedError;
+  expect((modelError.cause?.cause as Error).message).toMatch(/model "meta.unknown-model" is not of a supported family/);
 });
