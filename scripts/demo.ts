@@ -12,7 +12,7 @@ import { startBedrockEmulator } from '../src/emulator';
 import { freePort, startMotoServer, startTemporalDevServer } from '../src/localstack';
 import { createS3Client, ensureBucket, writeObject } from '../src/io/s3';
 import { readParquetFromS3 } from '../src/io/parquetRead';
-import { createBedrockClient, loadRunDefaults, REPO_ROOT } from '../src/config';
+import { createBedrockClient, loadPriceTable, loadRunDefaults, REPO_ROOT } from '../src/config';
 import { createBatchWorker } from '../src/worker';
 import { startBatchRun } from '../src/client/api';
 import { progressQuery } from '../src/shared/messages';
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     connection: native,
     namespace: 'default',
     taskQueue: TASK_QUEUE,
-    deps: { s3, bedrock, templatesDir: resolve(REPO_ROOT, 'templates'), defaults: loadRunDefaults() },
+    deps: { s3, bedrock, templatesDir: resolve(REPO_ROOT, 'templates'), defaults: loadRunDefaults(), prices: loadPriceTable() },
   });
   const workerDone = worker.run();
 
@@ -74,6 +74,7 @@ async function main(): Promise<void> {
   const summary = await handle.result().finally(() => clearInterval(ticker));
 
   console.log(`\ndone: ${summary.rows} rows, ${summary.succeeded} succeeded, ${summary.failed} failed, ${summary.inputTokens} input / ${summary.outputTokens} output tokens`);
+  if (summary.cost.batchCost !== undefined) console.log(`cost: $${summary.cost.batchCost} in batch ($${summary.cost.onDemandCost} on demand; prices of ${summary.cost.pricesAsOf})`);
   console.log(`Parquet output (${summary.outputUris.length} files):`);
   for (const uri of summary.outputUris) console.log(`  ${uri}`);
   console.log(`manifest ${summary.manifestUri}\nsummary  ${summary.summaryUri}\n\nfirst rows:`);

@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { RunDefaults } from './core/runConfig';
+import { PriceTable, checkPriceTable } from './core/cost';
 import { S3Settings, createS3Client, s3SettingsFromEnv } from './io/s3';
 import { TASK_QUEUE } from './shared/types';
+import type { ActivityDeps } from './activities/deps';
 
 /** Read once at the edge (worker, CLI) from the environment; everything deeper gets it passed in. */
 export interface AppConfig {
@@ -12,12 +14,17 @@ export interface AppConfig {
   bedrock: { region: string; endpoint?: string };
   templatesDir: string;
   defaults: RunDefaults;
+  prices: PriceTable;
 }
 
 export const REPO_ROOT = resolve(__dirname, '..');
 
 export function loadRunDefaults(file = resolve(REPO_ROOT, 'config/defaults.json')): RunDefaults {
   return JSON.parse(readFileSync(file, 'utf8')) as RunDefaults;
+}
+
+export function loadPriceTable(file = resolve(REPO_ROOT, 'config/prices.json')): PriceTable {
+  return checkPriceTable(JSON.parse(readFileSync(file, 'utf8')), file);
 }
 
 export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -32,11 +39,16 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     bedrock: { region, endpoint: env.AWS_ENDPOINT_URL_BEDROCK || env.AWS_ENDPOINT_URL || undefined },
     templatesDir: env.BATCH_TEMPLATES_DIR ?? resolve(REPO_ROOT, 'templates'),
     defaults: loadRunDefaults(env.BATCH_DEFAULTS_FILE),
+    prices: loadPriceTable(env.BATCH_PRICES_FILE),
   };
 }
 
 export function createBedrockClient(settings: AppConfig['bedrock'] & { credentials?: S3Settings['credentials'] }): BedrockClient {
   return new BedrockClient({ region: settings.region, endpoint: settings.endpoint, credentials: settings.credentials });
+}
+
+export function activityDepsFrom(config: AppConfig): ActivityDeps {
+  return { ...createAwsClients(config), templatesDir: config.templatesDir, defaults: config.defaults, prices: config.prices };
 }
 
 export function createAwsClients(config: Pick<AppConfig, 's3' | 'bedrock'>) {

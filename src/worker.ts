@@ -1,6 +1,6 @@
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { ActivityDeps, createActivities } from './activities';
-import { AppConfig, createAwsClients, loadAppConfig } from './config';
+import { activityDepsFrom, loadAppConfig } from './config';
 
 export interface BatchWorkerOptions {
   connection: NativeConnection;
@@ -19,10 +19,6 @@ export function createBatchWorker(opts: BatchWorkerOptions): Promise<Worker> {
     activities: createActivities(opts.deps),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
   });
-}
-
-export function activityDepsFrom(config: AppConfig): ActivityDeps {
-  return { ...createAwsClients(config), templatesDir: config.templatesDir, defaults: config.defaults };
 }
 
 async function main(): Promise<void> {

@@ -18,7 +18,7 @@ import { ResolvedRun } from '../shared/types';
 import { ActivityDeps } from './deps';
 
 export interface SubmitJobRequest {
-  run: Pick<ResolvedRun, 'runKey' | 'runName' | 'runUri' | 'modelId' | 'roleArn' | 'jobTimeoutHours'>;
+  run: Pick<ResolvedRun, 'runKey' | 'runName' | 'runUri' | 'modelId' | 'invocationType' | 'roleArn' | 'jobTimeoutHours'>;
   shardIndex: number;
   attempt: number;
 }
@@ -72,6 +72,7 @@ export function makeBedrockJobActivities(deps: ActivityDeps) {
           inputDataConfig: { s3InputDataConfig: { s3Uri: paths.jsonl, s3InputFormat: 'JSONL' } },
           outputDataConfig: { s3OutputDataConfig: { s3Uri: paths.bedrockOutput } },
           timeoutDurationInHours: run.jobTimeoutHours,
+          modelInvocationType: run.invocationType,
         }),
       );
       return { jobArn: created.jobArn!, jobName, reused: false };

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { Context } from '@temporalio/activity';
-import { listObjects, openObjectStream } from '../io/s3';
+import { headObject, listObjects, openObjectStream, readObjectText } from '../io/s3';
 import { readParquetFromS3 } from '../io/parquetRead';
 import { writeParquetToS3 } from '../io/parquetWrite';
 import { JoinCounts, joinBatch } from '../core/join';
@@ -29,9 +29,9 @@ const HEARTBEAT_EVERY_LINES = 5_000;
  * results (≤ 50,000 records) plus one snapshot batch.
  */
 export function makeCollectShard(deps: ActivityDeps) {
-  return async function collectShard(req: CollectShardRequest): Promise<ShardOutcome> {
+  async function collectShard(req: CollectShardRequest): Promise<ShardOutcome> {
     const { run, shardIndex } = req;
-    const adapter = resolveModelAdapter(run.modelId);
+    const adapter = resolveModelAdapter(run.modelId, run.invocationType);
     const paths = shardPaths(run.runUri, shardIndex);
     const jobId = req.jobArn ? jobIdOfArn(req.jobArn) : undefined;
     const results = new Map<string, RecordResult>();
@@ -59,6 +59,9 @@ export function makeCollectShard(deps: ActivityDeps) {
       compression: run.task === 'embedding' ? 'snappy' : 'zstd',
       maxRowGroupBytes: 64 * 1024 * 1024,
     });
+    // The manifest is what Bedrock bills, and the only token count for families whose records carry none.
+    const billed = jobId && !req.failure ? await readManifestTokens(deps, `${paths.bedrockOutput}${jobId}/manifest.json.out`) : undefined;
+    if (billed) Object.assign(counts, billed);
     return {
       shardIndex,
       status: req.failure ? 'failed' : 'succeeded',
@@ -69,5 +72,30 @@ export function makeCollectShard(deps: ActivityDeps) {
       message: req.failure?.message,
       ...counts,
     };
-  };
+  }
+
+  /**
+   * Writes the rows of shards that were never submitted (the budget ran out) with the reason,
+   * so the output still has every input row. One activity for the whole range keeps history small.
+   */
+  async function writeUnsubmittedShards(req: { run: ResolvedRun; from: number; to: number; failure: { code: string; message: string } }) {
+    const total = { rows: 0, failed: 0 };
+    for (let shardIndex = req.from; shardIndex < req.to; shardIndex++) {
+      const outcome = await collectShard({ run: req.run, shardIndex, attempts: 0, failure: req.failure });
+      total.rows += outcome.rows;
+      total.failed += outcome.failed;
+      Context.current().heartbeat({ shardIndex });
+    }
+    return total;
+  }
+
+  return { collectShard, writeUnsubmittedShards };
+}
+
+async function readManifestTokens(deps: ActivityDeps, uri: string): Promise<{ inputTokens: number; outputTokens: number } | undefined> {
+  if (!(await headObject(deps.s3, uri))) return undefined;
+  const manifest = JSON.parse(await readObjectText(deps.s3, uri)) as { inputTokenCount?: unknown; outputTokenCount?: unknown };
+  const input = manifest.inputTokenCount;
+  const output = manifest.outputTokenCount;
+  return typeof input === 'number' && typeof output === 'number' ? { inputTokens: input, outputTokens: output } : undefined;
 }

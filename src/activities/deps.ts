@@ -1,6 +1,7 @@
 import type { BedrockClient } from '@aws-sdk/client-bedrock';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RunDefaults } from '../core/runConfig';
+import type { PriceTable } from '../core/cost';
 
 /** Everything activities touch from outside, built once by the worker and passed in. */
 export interface ActivityDeps {
@@ -8,4 +9,5 @@ export interface ActivityDeps {
   bedrock: BedrockClient;
   templatesDir: string;
   defaults: RunDefaults;
+  prices: PriceTable;
 }

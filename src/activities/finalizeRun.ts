@@ -1,19 +1,21 @@
 import { listObjects, s3RangeBlob, writeObject } from '../io/s3';
 import { parquetRowCount } from '../io/parquetRead';
 import { resultFields } from '../core/outputSchema';
+import { costOf } from '../core/cost';
 import { runFiles } from '../shared/paths';
-import { PreparedShards, ResolvedRun, RunSummary, RunTotals } from '../shared/types';
+import { BudgetStop, PreparedShards, ResolvedRun, RunSummary, RunTotals } from '../shared/types';
 import { ActivityDeps } from './deps';
 
 export interface FinalizeRunRequest {
   run: ResolvedRun;
   prepared: PreparedShards;
   totals: RunTotals;
+  budget?: BudgetStop;
 }
 
 /** Lists the run's Parquet parts in a manifest and writes the run summary beside them. */
 export function makeFinalizeRun(deps: ActivityDeps) {
-  return async function finalizeRun({ run, prepared, totals }: FinalizeRunRequest): Promise<RunSummary> {
+  return async function finalizeRun({ run, prepared, totals, budget }: FinalizeRunRequest): Promise<RunSummary> {
     const files = runFiles(run.runUri);
     const parts: Array<{ uri: string; bytes: number; rows: number }> = [];
     for await (const object of listObjects(deps.s3, files.outputDir)) {
@@ -32,6 +34,9 @@ export function makeFinalizeRun(deps: ActivityDeps) {
       failed: totals.failed,
       inputTokens: totals.inputTokens,
       outputTokens: totals.outputTokens,
+      cost: costOf(deps.prices, run.modelId, totals.inputTokens, totals.outputTokens),
+      estimate: prepared.estimate,
+      ...(budget ? { budget } : {}),
       outputUris: parts.map((p) => p.uri),
       manifestUri: files.manifest,
       summaryUri: files.summary,

@@ -13,7 +13,7 @@ export function createActivities(deps: ActivityDeps) {
     resolveRun: makeResolveRun(deps),
     prepareShards: makePrepareShards(deps),
     ...makeBedrockJobActivities(deps),
-    collectShard: makeCollectShard(deps),
+    ...makeCollectShard(deps),
     finalizeRun: makeFinalizeRun(deps),
   };
 }

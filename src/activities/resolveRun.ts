@@ -21,7 +21,7 @@ export function makeResolveRun(deps: ActivityDeps) {
   return async function resolveRun(input: RunInput): Promise<ResolvedRun> {
     return failingFast(async () => {
       const run = checkRunInput(input, deps.defaults);
-      const adapter = resolveModelAdapter(run.modelId);
+      const adapter = resolveModelAdapter(run.modelId, run.invocationType);
       if (adapter.task !== run.task) {
         throw new RunInputError([`model ${run.modelId} is an ${adapter.task} model but task is "${run.task}"`]);
       }
@@ -59,6 +59,7 @@ export function makeResolveRun(deps: ActivityDeps) {
         task: run.task,
         template,
         modelId: run.modelId,
+        invocationType: run.invocationType,
         modelParams: run.modelParams,
         maxRecordsPerJob: run.maxRecordsPerJob,
         outputUri: run.outputUri,
@@ -73,6 +74,7 @@ export function makeResolveRun(deps: ActivityDeps) {
         template,
         textColumn,
         modelId: run.modelId,
+        invocationType: run.invocationType,
         modelParams: run.modelParams,
         runUri: `${run.outputUri}/${runKey}`,
         roleArn: run.roleArn,
@@ -82,6 +84,7 @@ export function makeResolveRun(deps: ActivityDeps) {
         pollIntervalSeconds: run.pollIntervalSeconds,
         maxJobAttempts: run.maxJobAttempts,
         shardsPerPage: run.shardsPerPage,
+        budgetUsd: run.budgetUsd,
         columns,
       };
     });

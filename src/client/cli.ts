@@ -1,18 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { loadAppConfig } from '../config';
+import { activityDepsFrom, loadAppConfig } from '../config';
 import { RunInput } from '../shared/types';
+import { formatEstimate } from '../core/estimate';
 import { getRunStatus, startBatchRun } from './api';
+import { estimateRunInput } from './estimate';
 
 const USAGE = `usage: batch <command> [options]
 
-  start  --input <run.json | JSON>  [--workflow-id ID] [--wait]   start a run
+  start    --input <run.json | JSON>  [--workflow-id ID] [--wait] [--dry-run]   start a run (--dry-run: estimate only)
+  estimate --input <run.json | JSON>  [--exact-tokens]            records, jobs, tokens and cost; submits nothing
   status <workflowId>                                           phase, shard and row counts, or the summary
   result <workflowId>                                           wait for the run and print its summary
   cancel <workflowId>                                           cancel a run (its Bedrock jobs are stopped)
 
-Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_TASK_QUEUE.`;
+Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_TASK_QUEUE;
+estimate reads the dataset itself: AWS_REGION, AWS_ENDPOINT_URL_S3 and the AWS credential chain.`;
 
 function readRunInput(arg: string): RunInput {
   const text = arg.trim().startsWith('{') ? arg : readFileSync(arg, 'utf8');
@@ -28,10 +32,28 @@ export async function runCli(argv: string[], out: (line: string) => void = conso
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { input: { type: 'string' }, 'workflow-id': { type: 'string' }, wait: { type: 'boolean' } },
+    options: {
+      input: { type: 'string' },
+      'workflow-id': { type: 'string' },
+      wait: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      'exact-tokens': { type: 'boolean' },
+    },
   });
   if (!command || command === 'help' || command === '--help') return out(USAGE);
   const config = loadAppConfig();
+  if (command === 'estimate' || (command === 'start' && values['dry-run'])) {
+    if (!values.input) throw new Error(`${command} needs --input`);
+    const input = readRunInput(values.input);
+    const deps = activityDepsFrom(config);
+    try {
+      const estimate = await estimateRunInput(deps, input, { exactTokens: values['exact-tokens'] });
+      return out(formatEstimate(estimate, input.modelId));
+    } finally {
+      deps.s3.destroy();
+      deps.bedrock.destroy();
+    }
+  }
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   try {

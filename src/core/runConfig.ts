@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ModelParams, Task } from '../models/types';
-import { ResolvedRun, RunInput } from '../shared/types';
+import { InvocationType, ResolvedRun, RunInput } from '../shared/types';
 
 /** The settings a run may omit; their defaults come from config/defaults.json. */
 export type RunDefaults = Pick<
@@ -20,15 +20,17 @@ export interface CheckedRunInput extends RunDefaults {
   task: Task;
   promptId?: string;
   modelId: string;
+  invocationType: InvocationType;
   modelParams: ModelParams;
   outputUri: string;
   roleArn: string;
   runName: string;
+  budgetUsd?: number;
 }
 
 const KNOWN_KEYS = new Set([
-  'input', 'task', 'promptId', 'modelId', 'modelParams', 'outputUri', 'roleArn', 'maxRecordsPerJob', 'maxConcurrentJobs',
-  'jobTimeoutHours', 'pollIntervalSeconds', 'maxJobAttempts', 'runName', 'shardsPerPage', 'continuation',
+  'input', 'task', 'promptId', 'modelId', 'invocationType', 'modelParams', 'outputUri', 'roleArn', 'maxRecordsPerJob', 'maxConcurrentJobs',
+  'jobTimeoutHours', 'pollIntervalSeconds', 'maxJobAttempts', 'runName', 'shardsPerPage', 'budgetUsd', 'continuation',
 ]);
 const ROLE_ARN = /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/;
 const PROMPT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -65,6 +67,10 @@ export function checkRunInput(raw: unknown, defaults: RunDefaults): CheckedRunIn
     problems.push('outputUri must be an s3://bucket/prefix URI');
   }
   if (typeof input.roleArn !== 'string' || !ROLE_ARN.test(input.roleArn)) problems.push('roleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)');
+  const invocationType = input.invocationType ?? 'InvokeModel';
+  if (invocationType !== 'InvokeModel' && invocationType !== 'Converse') {
+    problems.push(`invocationType must be "InvokeModel" or "Converse", got ${JSON.stringify(invocationType)}`);
+  }
   const modelParams = input.modelParams ?? {};
   if (typeof modelParams !== 'object' || Array.isArray(modelParams)) problems.push('modelParams must be an object');
   const runName = input.runName ?? 'batch';
@@ -72,11 +78,16 @@ export function checkRunInput(raw: unknown, defaults: RunDefaults): CheckedRunIn
     problems.push('runName must be 1-31 letters, digits or -, starting with a letter or digit');
   }
 
+  if (input.budgetUsd !== undefined && !(typeof input.budgetUsd === 'number' && input.budgetUsd > 0)) {
+    problems.push(`budgetUsd must be a positive number of US dollars, got ${JSON.stringify(input.budgetUsd)}`);
+  }
+
   const checked: CheckedRunInput = {
     inputUri: inputUri as string,
     task: task as Task,
     promptId: input.promptId,
     modelId: (input.modelId ?? '').trim(),
+    invocationType,
     modelParams: modelParams as ModelParams,
     outputUri: (input.outputUri ?? '').replace(/\/+$/, ''),
     roleArn: input.roleArn as string,
@@ -87,6 +98,7 @@ export function checkRunInput(raw: unknown, defaults: RunDefaults): CheckedRunIn
     pollIntervalSeconds: intIn(problems, 'pollIntervalSeconds', input.pollIntervalSeconds, defaults.pollIntervalSeconds, 1, 86_400),
     maxJobAttempts: intIn(problems, 'maxJobAttempts', input.maxJobAttempts, defaults.maxJobAttempts, 1, 10),
     shardsPerPage: intIn(problems, 'shardsPerPage', input.shardsPerPage, defaults.shardsPerPage, 1, 1000),
+    budgetUsd: input.budgetUsd,
   };
   if (problems.length) throw new RunInputError(problems);
   return checked;
@@ -103,6 +115,7 @@ export interface RunIdentity {
   task: Task;
   template?: string;
   modelId: string;
+  invocationType: InvocationType;
   modelParams: ModelParams;
   maxRecordsPerJob: number;
   outputUri: string;

@@ -7,7 +7,7 @@ import { createBedrockServer } from './server';
 
 export type { Faults } from './faults';
 export type { TransitionEvent } from './jobEngine';
-export { anthropicAnswerText, titanEmbedding } from './models';
+export { anthropicAnswerText, emulatedAnswerText, emulatedEmbedding, titanEmbedding } from './models';
 
 export interface EmulatorOptions {
   host?: string;

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ApiError, validation } from './errors';
 import { FaultState } from './faults';
-import { InputError, validateInput } from './input';
+import { DEFAULT_LIMITS, InputError, validateInput } from './input';
 import { Job, JobStatus, JobStore, ListQuery, isActive, isTerminal } from './jobStore';
-import { modelFamily } from './models';
+import { minRecordsPerJob, modelFamily, supportsConverse } from './models';
 import { processJob, sleepUnless } from './processing';
 import { validateCreateRequest } from './validation';
 
@@ -90,9 +90,12 @@ export class JobEngine {
     if (clash) throw validation(`The job name ${req.jobName} is currently in use (by ${clash.jobArn}). Provide a unique job name and try again.`);
     const family = modelFamily(req.modelId);
     if (!family) {
-      throw validation(`The provided model identifier is invalid. ${req.modelId} is not a model this emulator runs in batch (anthropic.* or amazon.titan-embed-text-v2*, optionally as an inference profile or ARN).`);
+      throw validation(
+        `The provided model identifier is invalid. ${req.modelId} is not a model this emulator runs in batch (Anthropic Claude, Amazon Nova, Meta Llama 3/4, Mistral text, Titan Text Embeddings V2, Cohere Embed v3; optionally as an inference profile or ARN).`,
+      );
     }
-    if (family === 'titan-embed-v2' && req.modelInvocationType === 'Converse') {
+    // Bedrock's behaviour here is undocumented; refusing at Create is the earliest, clearest signal.
+    if (!supportsConverse(family) && req.modelInvocationType === 'Converse') {
       throw validation(`The model ${req.modelId} does not support the Converse invocation type.`);
     }
     const activeForModel = this.store.all().filter((j) => j.request.modelId === req.modelId && isActive(j.status)).length;
@@ -262,7 +265,8 @@ export class JobEngine {
         let outcome: { files: NonNullable<Job['files']> } | { error: string };
         try {
           const { inputDataConfig, outputDataConfig } = job.request;
-          const files = await validateInput(this.s3, inputDataConfig.s3InputDataConfig.s3Uri, outputDataConfig.s3OutputDataConfig.s3Uri, undefined, () => this.closed || job.status !== 'Validating');
+          const limits = { ...DEFAULT_LIMITS, minRecordsPerJob: minRecordsPerJob(job.request.modelId) };
+          const files = await validateInput(this.s3, inputDataConfig.s3InputDataConfig.s3Uri, outputDataConfig.s3OutputDataConfig.s3Uri, limits, () => this.closed || job.status !== 'Validating');
           outcome = { files };
         } catch (err) {
           outcome = { error: err instanceof InputError ? err.message : `Internal error while validating the job: ${String(err)}` };

@@ -1,6 +1,6 @@
+import { DEFAULT_MAX_TOKENS } from './checks';
 import { ModelAdapter, ModelParams, ModelParamsError, ParsedResponse, ResponseShapeError, isObject, optionalNumber, rejectUnsupportedParams } from './types';
 
-const DEFAULT_MAX_TOKENS = 1024;
 
 /** Anthropic Claude through the Messages API body that Bedrock's InvokeModel takes. */
 export const anthropicClaude: ModelAdapter = {

@@ -1,5 +1,11 @@
 export type Task = 'text' | 'embedding';
 
+/** The job's `modelInvocationType`: each family's own InvokeModel body, or the Converse request shape. */
+export type InvocationType = 'InvokeModel' | 'Converse';
+
+export type CohereInputType = 'search_document' | 'search_query' | 'classification' | 'clustering';
+export type CohereTruncate = 'NONE' | 'START' | 'END';
+
 /** Model parameters in one vocabulary for every family; each adapter maps the ones it supports. */
 export interface ModelParams {
   maxTokens?: number;
@@ -10,6 +16,13 @@ export interface ModelParams {
   system?: string;
   dimensions?: number;
   normalize?: boolean;
+  /**
+   * Cohere Embed `input_type` (default `search_document`): `search_document` for texts stored in a
+   * vector index, `search_query` for queries against it, `classification`, `clustering`.
+   */
+  inputType?: CohereInputType;
+  /** Cohere Embed `truncate`: `NONE` (the model's default: over-long input is an error), `START` or `END` (drop that end). */
+  truncate?: CohereTruncate;
 }
 
 export interface ParsedResponse {
@@ -53,10 +66,21 @@ export class UnknownModelError extends Error {
   }
 }
 
-export function rejectUnsupportedParams(family: string, params: ModelParams, supported: ReadonlyArray<keyof ModelParams>): void {
+/**
+ * Throws ModelParamsError naming every set parameter outside `supported`; `why` adds a reason for
+ * particular ones (e.g. that the family's request body has no such field).
+ */
+export function rejectUnsupportedParams(
+  family: string,
+  params: ModelParams,
+  supported: ReadonlyArray<keyof ModelParams>,
+  why: Partial<Record<keyof ModelParams, string>> = {},
+): void {
   const bad = Object.keys(params).filter((k) => (params as Record<string, unknown>)[k] !== undefined && !supported.includes(k as keyof ModelParams));
   if (bad.length) {
-    throw new ModelParamsError(`${family} models do not take ${bad.join(', ')}; supported parameters: ${supported.join(', ')}`);
+    const reasons = bad.map((k) => why[k as keyof ModelParams]).filter((r): r is string => !!r);
+    const detail = reasons.length ? ` (${reasons.join('; ')})` : '';
+    throw new ModelParamsError(`${family} models do not take ${bad.join(', ')}${detail}; supported parameters: ${supported.join(', ')}`);
   }
 }
 

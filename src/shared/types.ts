@@ -3,7 +3,11 @@
  * histories of running workflows keep decoding. Everything here is a reference or a count; rows
  * never travel through Temporal.
  */
-import type { ModelParams, Task } from '../models/types';
+import type { InvocationType, ModelParams, Task } from '../models/types';
+import type { CostReport } from '../core/cost';
+import type { RunEstimate } from '../core/estimate';
+
+export type { InvocationType };
 
 export const TASK_QUEUE = 'bedrock-batch';
 export const BATCH_RUN_WORKFLOW = 'batchRun';
@@ -16,6 +20,8 @@ export interface RunInput {
   /** Template id under templates/ (text runs). Embedding runs read the `input_text` column. */
   promptId?: string;
   modelId: string;
+  /** `Converse` sends every chat model the Converse request shape; `InvokeModel` (default) the family's own. */
+  invocationType?: InvocationType;
   modelParams?: ModelParams;
   /** s3://bucket/prefix under which the run writes `<runKey>/…`. */
   outputUri: string;
@@ -28,6 +34,8 @@ export interface RunInput {
   maxJobAttempts?: number;
   /** Readable prefix of Bedrock job names. */
   runName?: string;
+  /** USD: no job is submitted once the submitted jobs' estimated batch cost (max output) would pass it. */
+  budgetUsd?: number;
   /** Shards started per workflow run before continuing as new (bounds history). */
   shardsPerPage?: number;
 }
@@ -43,6 +51,7 @@ export interface ResolvedRun {
   template?: string;
   textColumn?: string;
   modelId: string;
+  invocationType: InvocationType;
   modelParams: ModelParams;
   /** `<outputUri>/<runKey>`: everything this run writes lives under it. */
   runUri: string;
@@ -53,6 +62,7 @@ export interface ResolvedRun {
   pollIntervalSeconds: number;
   maxJobAttempts: number;
   shardsPerPage: number;
+  budgetUsd?: number;
   columns: string[];
 }
 
@@ -61,6 +71,9 @@ export interface PreparedShards {
   shardCount: number;
   /** JSON listing every shard's files and counts. */
   shardManifestUri: string;
+  estimate: Omit<RunEstimate, 'shards'>;
+  /** Upper bound of each shard's batch cost in USD, for the budget; one number per shard. */
+  shardCosts: number[];
 }
 
 export interface ShardJobInput {
@@ -85,6 +98,14 @@ export interface ShardOutcome {
   message?: string;
 }
 
+export interface BudgetStop {
+  limitUsd: number;
+  committedUsd: number;
+  shardsNotSubmitted: number;
+  rowsNotSubmitted: number;
+  message: string;
+}
+
 export interface RunTotals {
   shardsDone: number;
   shardsFailed: number;
@@ -93,6 +114,8 @@ export interface RunTotals {
   failed: number;
   inputTokens: number;
   outputTokens: number;
+  /** Estimated batch cost (max output) of the jobs submitted so far, for the budget. */
+  committedCostUsd: number;
   /** First few failed shards, for the summary; bounded so history stays small. */
   failedShards: Array<{ shardIndex: number; message?: string }>;
 }
@@ -108,6 +131,12 @@ export interface RunSummary {
   failed: number;
   inputTokens: number;
   outputTokens: number;
+  /** What the tokens above cost at the price table's batch rate. */
+  cost: CostReport;
+  /** What preprocessing projected: input tokens counted, output bounded by max tokens. */
+  estimate: PreparedShards['estimate'];
+  /** Set when the budget stopped submissions: the limit, what was committed, and the rows left out. */
+  budget?: BudgetStop;
   outputUris: string[];
   manifestUri: string;
   summaryUri: string;
@@ -135,5 +164,5 @@ export interface BatchRunContinuation {
 export type BatchRunWorkflowInput = RunInput & { continuation?: BatchRunContinuation };
 
 export function emptyTotals(): RunTotals {
-  return { shardsDone: 0, shardsFailed: 0, rows: 0, succeeded: 0, failed: 0, inputTokens: 0, outputTokens: 0, failedShards: [] };
+  return { shardsDone: 0, shardsFailed: 0, rows: 0, succeeded: 0, failed: 0, inputTokens: 0, outputTokens: 0, committedCostUsd: 0, failedShards: [] };
 }

@@ -16,6 +16,7 @@ import { progressQuery } from '../shared/messages';
 import {
   BatchRunProgress,
   BatchRunWorkflowInput,
+  BudgetStop,
   PreparedShards,
   ResolvedRun,
   RunSummary,
@@ -29,7 +30,7 @@ const { resolveRun } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
 });
-const { prepareShards, finalizeRun } = proxyActivities<Activities>({
+const { prepareShards, finalizeRun, writeUnsubmittedShards } = proxyActivities<Activities>({
   startToCloseTimeout: '6 hours',
   heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
@@ -50,6 +51,14 @@ function addOutcome(totals: RunTotals, o: ShardOutcome): void {
 function addFailedShard(totals: RunTotals, shardIndex: number, message?: string): void {
   totals.shardsFailed += 1;
   if (totals.failedShards.length < MAX_FAILED_SHARDS_LISTED) totals.failedShards.push({ shardIndex, message });
+}
+
+function budgetStop(limitUsd: number, committedUsd: number, firstSkipped: number, prepared: PreparedShards): BudgetStop {
+  const shardsNotSubmitted = prepared.shardCount - firstSkipped;
+  const message =
+    `budget of $${limitUsd} reached: the ${firstSkipped} job(s) submitted may cost up to $${committedUsd.toFixed(4)} in batch, ` +
+    `and the next would pass the budget; ${shardsNotSubmitted} job(s) were not submitted`;
+  return { limitUsd, committedUsd, shardsNotSubmitted, rowsNotSubmitted: 0, message };
 }
 
 /**
@@ -82,10 +91,17 @@ export async function batchRun(input: BatchRunWorkflowInput): Promise<RunSummary
   const inFlight = new Map<number, Promise<void>>();
   const totals = progress.totals;
   let next = cursor;
+  let budget: BudgetStop | undefined;
   try {
     for (; next < pageEnd; next++) {
       await condition(() => inFlight.size < run.maxConcurrentJobs);
       if (next > cursor && workflowInfo().continueAsNewSuggested) break;
+      const shardCost = prepared.shardCosts[next] ?? 0;
+      if (run.budgetUsd !== undefined && totals.committedCostUsd + shardCost > run.budgetUsd) {
+        budget = budgetStop(run.budgetUsd, totals.committedCostUsd, next, prepared);
+        break;
+      }
+      totals.committedCostUsd += shardCost;
       const shardIndex = next;
       const child = await startChild(bedrockJob, {
         workflowId: `${workflowInfo().workflowId}/shard-${shardIndex}`,
@@ -120,11 +136,17 @@ export async function batchRun(input: BatchRunWorkflowInput): Promise<RunSummary
     throw err;
   }
 
-  if (next < prepared.shardCount) {
+  if (budget) {
+    const failure = { code: 'NOT_SUBMITTED_BUDGET', message: budget.message };
+    const skipped = await writeUnsubmittedShards({ run, from: next, to: prepared.shardCount, failure });
+    totals.rows += skipped.rows;
+    totals.failed += skipped.failed;
+    budget.rowsNotSubmitted = skipped.rows;
+  } else if (next < prepared.shardCount) {
     return continueAsNew<typeof batchRun>({ ...input, continuation: { run, prepared, cursor: next, totals } });
   }
   progress.phase = 'finalizing';
-  const summary = await finalizeRun({ run, prepared, totals });
+  const summary = await finalizeRun({ run, prepared, totals, budget });
   progress.phase = 'done';
   return summary;
 }

@@ -2,6 +2,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { anthropicAnswerText, titanEmbedding } from '../../src/emulator';
 import { startBatchRun } from '../../src/client/api';
+import { loadPriceTable } from '../../src/config';
+import { costOf } from '../../src/core/cost';
 import { RunInput } from '../../src/shared/types';
 import { sampleRows, uploadCsv } from '../support/data';
 import { LocalStack, startLocalStack } from '../support/localStack';
@@ -61,6 +63,11 @@ test('a 2,500-row text run: 5 jobs, never more than 2 at once, every row answere
 
   const out = await readRunOutput(stack.s3, summary.outputUris);
   expect(out).toHaveLength(2500);
+  // Token totals come from Bedrock's manifests; for Claude they must agree with the per-record usage.
+  expect(summary.inputTokens).toBe(out.reduce((n, r) => n + (r.input_tokens as number), 0));
+  expect(summary.outputTokens).toBe(out.reduce((n, r) => n + (r.output_tokens as number), 0));
+  expect(summary.cost).toEqual(costOf(loadPriceTable(), CLAUDE, summary.inputTokens, summary.outputTokens));
+  expect(summary.cost.batchCost).toBeGreaterThan(0);
   expect(Object.keys(out[0])).toEqual(['id', 'topic', 'input_text', 'response', 'stop_reason', 'input_tokens', 'output_tokens', 'error_code', 'error_message', 'record_id', 'job_id']);
   const byId = new Map(out.map((r) => [r.id as string, r]));
   expect(byId.size).toBe(2500);

@@ -77,7 +77,7 @@ describe('Create validation', () => {
 
   test('unknown model families are refused; inference-profile ids and model ARNs are accepted', async () => {
     const { bedrock } = await env.start();
-    expect(await validationError(bedrock, { modelId: 'meta.llama3-70b-instruct-v1:0' })).toMatch(/model identifier is invalid/);
+    expect(await validationError(bedrock, { modelId: 'ai21.jamba-1-5-large-v1:0' })).toMatch(/model identifier is invalid/);
     expect(await validationError(bedrock, { modelId: 'amazon.titan-embed-text-v1' })).toMatch(/model identifier is invalid/);
     expect(await validationError(bedrock, { modelId: TITAN, modelInvocationType: 'Converse' })).toMatch(/does not support the Converse/);
     for (const modelId of [

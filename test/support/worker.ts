@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { loadRunDefaults } from '../../src/config';
+import { loadPriceTable, loadRunDefaults } from '../../src/config';
 import { TASK_QUEUE } from '../../src/shared/types';
 import { createBatchWorker } from '../../src/worker';
 import { LocalStack } from './localStack';
@@ -30,7 +30,7 @@ export async function startWorker(stack: LocalStack): Promise<RunningWorker> {
     connection: native,
     namespace: 'default',
     taskQueue: TASK_QUEUE,
-    deps: { s3: stack.s3, bedrock: stack.bedrock, templatesDir: TEMPLATES_DIR, defaults: loadRunDefaults() },
+    deps: { s3: stack.s3, bedrock: stack.bedrock, templatesDir: TEMPLATES_DIR, defaults: loadRunDefaults(), prices: loadPriceTable() },
     workflowBundle,
   });
   const running = worker.run();

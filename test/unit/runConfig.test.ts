@@ -35,6 +35,13 @@ describe('run input', () => {
     );
   });
 
+  it('takes an optional positive budget and a known invocation type', () => {
+    expect(checkRunInput({ ...valid, budgetUsd: 12.5, invocationType: 'Converse' }, defaults)).toMatchObject({ budgetUsd: 12.5, invocationType: 'Converse' });
+    expect(checkRunInput(valid, defaults)).toMatchObject({ budgetUsd: undefined, invocationType: 'InvokeModel' });
+    expect(() => checkRunInput({ ...valid, budgetUsd: 0 }, defaults)).toThrow(/budgetUsd must be a positive number/);
+    expect(() => checkRunInput({ ...valid, invocationType: 'Chat' }, defaults)).toThrow(/invocationType must be "InvokeModel" or "Converse"/);
+  });
+
   it('requires a prompt for text and refuses one for embeddings', () => {
     expect(() => checkRunInput({ ...valid, promptId: undefined }, defaults)).toThrow(/promptId is required/);
     expect(() => checkRunInput({ ...valid, task: 'embedding' }, defaults)).toThrow(/promptId is not used/);
@@ -46,7 +53,7 @@ describe('run input', () => {
 describe('business identity', () => {
   const identity = {
     inputUri: 's3://data/topics.csv', inputETag: '"abc"', task: 'text' as const, template: 'x {topic}',
-    modelId: 'm', modelParams: { maxTokens: 10, temperature: 0.5 }, maxRecordsPerJob: 500, outputUri: 's3://o',
+    modelId: 'm', invocationType: 'InvokeModel' as const, modelParams: { maxTokens: 10, temperature: 0.5 }, maxRecordsPerJob: 500, outputUri: 's3://o',
   };
 
   it('ignores key order and changes with anything that changes the jobs', () => {
@@ -55,6 +62,7 @@ describe('business identity', () => {
     expect(runKeyOf({ ...identity, modelParams: { temperature: 0.5, maxTokens: 10 } })).toBe(key);
     expect(runKeyOf({ ...identity, inputETag: '"def"' })).not.toBe(key);
     expect(runKeyOf({ ...identity, modelId: 'other' })).not.toBe(key);
+    expect(runKeyOf({ ...identity, invocationType: 'Converse' })).not.toBe(key);
   });
 
   it('gives valid Bedrock job names and tokens per shard and attempt', () => {

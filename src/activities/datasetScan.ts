@@ -1,0 +1,84 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { openObjectStream } from '../io/s3';
+import { openCsv } from '../io/csv';
+import { compileTemplate } from '../core/template';
+import { recordIdForRow } from '../core/recordId';
+import { SampledTokenEstimate } from '../core/tokenEstimate';
+import { BEDROCK_LIMITS, ShardSequencer, ShardSink, ShardSummary } from '../core/shardPlan';
+import { resolveModelAdapter } from '../models/registry';
+import { tokenCounterFor } from '../tokens';
+import { ResolvedRun } from '../shared/types';
+import { InputError } from './failures';
+
+export interface ScannedRecord {
+  recordId: string;
+  row: string[];
+  /** The Bedrock JSONL line of this record. */
+  line: string;
+  inputTokens: number;
+}
+
+export interface ScanResult {
+  columns: string[];
+  rowCount: number;
+  shards: ShardSummary[];
+  inputTokens: number;
+  tokenizer: { kind: string; exact: boolean; note: string };
+}
+
+export interface ScanOptions {
+  /** Count every prompt with the tokenizer instead of a sample (slow on big data). */
+  exactTokens?: boolean;
+  onProgress?: (rows: number) => void;
+}
+
+/**
+ * One streaming pass over the dataset: each row is rendered into the model's request body and
+ * handed, in shard order, to `sink`. Preprocessing passes a sink that writes S3 files; the
+ * estimate passes one that only adds up. Both see exactly the same records and shards.
+ */
+export async function scanDataset(
+  s3: S3Client,
+  run: ResolvedRun,
+  sink: ShardSink<ScannedRecord>,
+  opts: ScanOptions = {},
+): Promise<ScanResult> {
+  const adapter = resolveModelAdapter(run.modelId, run.invocationType);
+  const counter = tokenCounterFor(run.modelId);
+  const tokens = new SampledTokenEstimate((t) => counter.count(t), 1000, opts.exactTokens ? 1 : 50);
+  const systemTokens = run.modelParams.system ? counter.count(run.modelParams.system) : 0;
+
+  const object = await openObjectStream(s3, run.inputUri);
+  if (object.eTag !== run.inputETag) {
+    object.body.destroy();
+    throw new InputError('InputChangedError', `${run.inputUri} changed since the run started (ETag ${run.inputETag} → ${object.eTag}); start a new run`);
+  }
+  const { columns, rows } = await openCsv(object.body, run.inputUri);
+  const render =
+    run.task === 'text'
+      ? compileTemplate(run.template!, columns)
+      : ((index: number) => (row: ReadonlyArray<string>) => row[index])(columns.indexOf(run.textColumn!));
+
+  const sequencer = new ShardSequencer<ScannedRecord>({ ...BEDROCK_LIMITS, maxRecords: run.maxRecordsPerJob }, sink);
+  let rowCount = 0;
+  try {
+    for await (const row of rows) {
+      const recordId = recordIdForRow(rowCount);
+      const prompt = render(row);
+      const line = `${JSON.stringify({ recordId, modelInput: adapter.buildRequest(prompt, run.modelParams) })}\n`;
+      await sequencer.push({ recordId, row, line, inputTokens: tokens.add(prompt) + systemTokens }, Buffer.byteLength(line));
+      rowCount += 1;
+      if (rowCount % 5000 === 0) opts.onProgress?.(rowCount);
+    }
+  } finally {
+    object.body.destroy();
+  }
+  const shards = await sequencer.finish();
+  return {
+    columns,
+    rowCount,
+    shards,
+    inputTokens: tokens.total() + systemTokens * rowCount,
+    tokenizer: { kind: counter.kind, exact: counter.exact && tokens.exact(), note: counter.note },
+  };
+}

@@ -1,0 +1,19 @@
+import { ActivityDeps } from '../activities';
+import { scanDataset } from '../activities/datasetScan';
+import { ShardTokenTally } from '../activities/prepareShards';
+import { makeResolveRun } from '../activities/resolveRun';
+import { RunEstimate, estimateRun } from '../core/estimate';
+import { maxOutputTokens, resolveModelAdapter } from '../models/registry';
+import { RunInput } from '../shared/types';
+
+/**
+ * What a run would submit and cost, computed where the client runs: the same checks, rendering
+ * and shard planning as the run itself, reading the dataset once and writing nothing.
+ */
+export async function estimateRunInput(deps: ActivityDeps, input: RunInput, opts: { exactTokens?: boolean } = {}): Promise<RunEstimate> {
+  const run = await makeResolveRun(deps)(input);
+  const tally = new ShardTokenTally();
+  const scan = await scanDataset(deps.s3, run, tally, { exactTokens: opts.exactTokens });
+  const adapter = resolveModelAdapter(run.modelId, run.invocationType);
+  return estimateRun(run.modelId, deps.prices, scan.shards, tally.tokens, maxOutputTokens(adapter, run.modelParams), scan.tokenizer);
+}

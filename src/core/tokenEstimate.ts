@@ -1,0 +1,45 @@
+/**
+ * Estimates the input tokens of a whole dataset from exact counts on a sample of its prompts:
+ * tokenizers in JS are too slow to run over millions of long rows inside preprocessing, while
+ * the tokens-per-character ratio of one dataset under one tokenizer is stable. The first
+ * `warmup` prompts are all counted, then one in `every`; the total is the dataset's characters
+ * times the sampled ratio. With `every` = 1 every prompt is counted and the result is exact.
+ */
+export class SampledTokenEstimate {
+  private chars = 0;
+  private sampledChars = 0;
+  private sampledTokens = 0;
+  private seen = 0;
+
+  constructor(
+    private readonly count: (text: string) => number,
+    private readonly warmup = 1000,
+    private readonly every = 50,
+  ) {}
+
+  /** Adds one prompt; returns the tokens attributed to it (exact when sampled, else by ratio). */
+  add(text: string): number {
+    this.chars += text.length;
+    this.seen += 1;
+    if (this.seen <= this.warmup || this.seen % this.every === 0) {
+      const tokens = this.count(text);
+      this.sampledChars += text.length;
+      this.sampledTokens += tokens;
+      return tokens;
+    }
+    return Math.round(text.length * this.ratio());
+  }
+
+  ratio(): number {
+    return this.sampledChars ? this.sampledTokens / this.sampledChars : 0.25;
+  }
+
+  total(): number {
+    return Math.round(this.chars * this.ratio());
+  }
+
+  /** True when every prompt was counted by the tokenizer. */
+  exact(): boolean {
+    return this.seen <= this.warmup || this.every === 1;
+  }
+}
