@@ -63,6 +63,7 @@ export async function scanDataset(
   let rowCount = 0;
   try {
     for await (const row of rows) {
+      if (run.maxRecords !== undefined && rowCount >= run.maxRecords) break;
       const recordId = recordIdForRow(rowCount);
       const prompt = render(row);
       const line = `${JSON.stringify({ recordId, modelInput: adapter.buildRequest(prompt, run.modelParams) })}\n`;

@@ -62,6 +62,7 @@ export function makeResolveRun(deps: ActivityDeps) {
         invocationType: run.invocationType,
         modelParams: run.modelParams,
         maxRecordsPerJob: run.maxRecordsPerJob,
+        maxRecords: run.maxRecords,
         outputUri: run.outputUri,
       });
       return {
@@ -85,6 +86,7 @@ export function makeResolveRun(deps: ActivityDeps) {
         maxJobAttempts: run.maxJobAttempts,
         shardsPerPage: run.shardsPerPage,
         budgetUsd: run.budgetUsd,
+        maxRecords: run.maxRecords,
         columns,
       };
     });

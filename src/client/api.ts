@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
 import { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { progressQuery } from '../shared/messages';
+import { ClientRunInput, resolveLocalInput } from './localInput';
 import { BATCH_RUN_WORKFLOW, BatchRunProgress, RunInput, RunSummary, TASK_QUEUE } from '../shared/types';
 import type { batchRun } from '../workflows';
 
 export interface StartOptions {
   workflowId?: string;
   taskQueue?: string;
+  /** Needed only when `input.file` names a local CSV to upload first. */
+  s3?: S3Client;
 }
 
 /**
@@ -19,7 +23,13 @@ export function defaultWorkflowId(input: RunInput): string {
   return `batch-${input.runName ?? 'run'}-${digest}`;
 }
 
-export async function startBatchRun(client: Client, input: RunInput, opts: StartOptions = {}): Promise<WorkflowHandleWithFirstExecutionRunId<typeof batchRun>> {
+export async function startBatchRun(
+  client: Client,
+  clientInput: ClientRunInput,
+  opts: StartOptions = {},
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof batchRun>> {
+  if ('file' in clientInput.input && !opts.s3) throw new Error('input.file is a local file: pass an S3 client (opts.s3) to upload it');
+  const input = opts.s3 ? await resolveLocalInput(opts.s3, clientInput) : (clientInput as RunInput);
   return client.workflow.start<typeof batchRun>(BATCH_RUN_WORKFLOW, {
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     workflowId: opts.workflowId ?? defaultWorkflowId(input),

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { activityDepsFrom, loadAppConfig } from '../config';
-import { RunInput } from '../shared/types';
+import { createS3Client } from '../io/s3';
+import { ClientRunInput } from './localInput';
 import { formatEstimate } from '../core/estimate';
 import { getRunStatus, startBatchRun } from './api';
 import { estimateRunInput } from './estimate';
@@ -18,10 +19,10 @@ const USAGE = `usage: batch <command> [options]
 Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_TASK_QUEUE;
 estimate reads the dataset itself: AWS_REGION, AWS_ENDPOINT_URL_S3 and the AWS credential chain.`;
 
-function readRunInput(arg: string): RunInput {
+function readRunInput(arg: string): ClientRunInput {
   const text = arg.trim().startsWith('{') ? arg : readFileSync(arg, 'utf8');
   try {
-    return JSON.parse(text) as RunInput;
+    return JSON.parse(text) as ClientRunInput;
   } catch (err) {
     throw new Error(`--input is not valid JSON: ${(err as Error).message}`);
   }
@@ -59,7 +60,9 @@ export async function runCli(argv: string[], out: (line: string) => void = conso
   try {
     if (command === 'start') {
       if (!values.input) throw new Error('start needs --input');
-      const handle = await startBatchRun(client, readRunInput(values.input), { workflowId: values['workflow-id'], taskQueue: config.temporal.taskQueue });
+      const input = readRunInput(values.input);
+      const s3 = 'file' in input.input ? createS3Client(config.s3) : undefined;
+      const handle = await startBatchRun(client, input, { workflowId: values['workflow-id'], taskQueue: config.temporal.taskQueue, s3 }).finally(() => s3?.destroy());
       out(`started ${handle.workflowId}`);
       if (values.wait) out(JSON.stringify(await handle.result(), null, 2));
       return;

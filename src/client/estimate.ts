@@ -4,14 +4,14 @@ import { ShardTokenTally } from '../activities/prepareShards';
 import { makeResolveRun } from '../activities/resolveRun';
 import { RunEstimate, estimateRun } from '../core/estimate';
 import { maxOutputTokens, resolveModelAdapter } from '../models/registry';
-import { RunInput } from '../shared/types';
+import { ClientRunInput, resolveLocalInput } from './localInput';
 
 /**
  * What a run would submit and cost, computed where the client runs: the same checks, rendering
  * and shard planning as the run itself, reading the dataset once and writing nothing.
  */
-export async function estimateRunInput(deps: ActivityDeps, input: RunInput, opts: { exactTokens?: boolean } = {}): Promise<RunEstimate> {
-  const run = await makeResolveRun(deps)(input);
+export async function estimateRunInput(deps: ActivityDeps, input: ClientRunInput, opts: { exactTokens?: boolean } = {}): Promise<RunEstimate> {
+  const run = await makeResolveRun(deps)(await resolveLocalInput(deps.s3, input));
   const tally = new ShardTokenTally();
   const scan = await scanDataset(deps.s3, run, tally, { exactTokens: opts.exactTokens });
   const adapter = resolveModelAdapter(run.modelId, run.invocationType);

@@ -26,11 +26,12 @@ export interface CheckedRunInput extends RunDefaults {
   roleArn: string;
   runName: string;
   budgetUsd?: number;
+  maxRecords?: number;
 }
 
 const KNOWN_KEYS = new Set([
   'input', 'task', 'promptId', 'modelId', 'invocationType', 'modelParams', 'outputUri', 'roleArn', 'maxRecordsPerJob', 'maxConcurrentJobs',
-  'jobTimeoutHours', 'pollIntervalSeconds', 'maxJobAttempts', 'runName', 'shardsPerPage', 'budgetUsd', 'continuation',
+  'jobTimeoutHours', 'pollIntervalSeconds', 'maxJobAttempts', 'runName', 'shardsPerPage', 'budgetUsd', 'maxRecords', 'continuation',
 ]);
 const ROLE_ARN = /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/;
 const PROMPT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -51,8 +52,11 @@ export function checkRunInput(raw: unknown, defaults: RunDefaults): CheckedRunIn
   const input = raw as Partial<RunInput> & Record<string, unknown>;
   for (const key of Object.keys(input)) if (!KNOWN_KEYS.has(key)) problems.push(`unknown field "${key}"`);
 
-  const inputUri = typeof input.input === 'object' && input.input !== null ? (input.input as { s3Uri?: unknown }).s3Uri : undefined;
-  if (typeof inputUri !== 'string' || !inputUri.startsWith('s3://')) problems.push('input.s3Uri must be an s3:// URI of a CSV object');
+  const source = typeof input.input === 'object' && input.input !== null ? (input.input as { s3Uri?: unknown; file?: unknown }) : {};
+  const inputUri = source.s3Uri;
+  if (source.file !== undefined) {
+    problems.push('input.file is uploaded by our CLI and startBatchRun(); a worker cannot read files on your machine, so give input.s3Uri here');
+  } else if (typeof inputUri !== 'string' || !inputUri.startsWith('s3://')) problems.push('input.s3Uri must be an s3:// URI of a CSV object');
   else if (!/\.csv$/i.test(inputUri)) problems.push(`input.s3Uri must name a .csv object, got ${inputUri}`);
 
   const task = input.task;
@@ -99,6 +103,7 @@ export function checkRunInput(raw: unknown, defaults: RunDefaults): CheckedRunIn
     maxJobAttempts: intIn(problems, 'maxJobAttempts', input.maxJobAttempts, defaults.maxJobAttempts, 1, 10),
     shardsPerPage: intIn(problems, 'shardsPerPage', input.shardsPerPage, defaults.shardsPerPage, 1, 1000),
     budgetUsd: input.budgetUsd,
+    maxRecords: input.maxRecords === undefined ? undefined : intIn(problems, 'maxRecords', input.maxRecords, 0, 1, Number.MAX_SAFE_INTEGER),
   };
   if (problems.length) throw new RunInputError(problems);
   return checked;
@@ -118,6 +123,8 @@ export interface RunIdentity {
   invocationType: InvocationType;
   modelParams: ModelParams;
   maxRecordsPerJob: number;
+  /** Only the first N rows; part of the identity because it changes the jobs. */
+  maxRecords?: number;
   outputUri: string;
 }
 

@@ -34,6 +34,8 @@ export interface RunInput {
   maxJobAttempts?: number;
   /** Readable prefix of Bedrock job names. */
   runName?: string;
+  /** Run on the first N rows only, to try a run before paying for all of it. */
+  maxRecords?: number;
   /** USD: no job is submitted once the submitted jobs' estimated batch cost (max output) would pass it. */
   budgetUsd?: number;
   /** Shards started per workflow run before continuing as new (bounds history). */
@@ -63,6 +65,7 @@ export interface ResolvedRun {
   maxJobAttempts: number;
   shardsPerPage: number;
   budgetUsd?: number;
+  maxRecords?: number;
   columns: string[];
 }
 

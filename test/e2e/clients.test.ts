@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { runCli } from '../../src/client/cli';
 import { findTemporalBinary } from '../../src/localstack';
 import { RunInput, RunSummary } from '../../src/shared/types';
-import { sampleRows, uploadCsv } from '../support/data';
+import { sampleRows, toCsv, uploadCsv } from '../support/data';
+import { listKeys } from '../support/output';
 import { LocalStack, startLocalStack } from '../support/localStack';
 import { RunningWorker, startWorker } from '../support/worker';
 
@@ -18,7 +20,7 @@ beforeAll(async () => {
   stack = await startLocalStack({ inProgressMs: 300 });
   worker = await startWorker(stack);
   await uploadCsv(stack.s3, sample.input.s3Uri, sampleRows(300).map(({ id, topic }) => ({ id, topic })));
-  process.env.TEMPORAL_ADDRESS = stack.temporal.address;
+  Object.assign(process.env, stack.env);
 }, 180_000);
 
 afterAll(async () => {
@@ -54,4 +56,19 @@ test('our CLI names what is wrong with its arguments', async () => {
   await expect(runCli(['start'], () => undefined)).rejects.toThrow('start needs --input');
   await expect(runCli(['start', '--input', '{nope'], () => undefined)).rejects.toThrow(/--input is not valid JSON/);
   await expect(runCli(['frobnicate', 'x'], () => undefined)).rejects.toThrow(/unknown command "frobnicate"/);
+});
+
+test('a local CSV is uploaded once, by content, and maxRecords runs only the first rows', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'local-input-'));
+  const file = join(dir, 'my topics.csv');
+  writeFileSync(file, toCsv(sampleRows(250).map(({ id, topic }) => ({ id, topic }))));
+  const input = { ...sample, input: { file }, outputUri: 's3://results/local-file', maxRecordsPerJob: 500, maxRecords: 120, pollIntervalSeconds: 1 };
+  const lines: string[] = [];
+  await runCli(['start', '--input', JSON.stringify(input), '--workflow-id', 'local-file-1', '--wait'], (l) => lines.push(l));
+  const summary = JSON.parse(lines[1]) as RunSummary;
+  expect(summary).toMatchObject({ rows: 120, shards: 1, succeeded: 120 });
+  expect(summary.inputUri).toMatch(/^s3:\/\/results\/local-file\/inputs\/[0-9a-f]{64}\/my topics\.csv$/);
+
+  await runCli(['start', '--input', JSON.stringify(input), '--workflow-id', 'local-file-2', '--wait'], () => undefined);
+  expect(await listKeys(stack.s3, 's3://results/local-file/inputs/')).toHaveLength(1);
 });

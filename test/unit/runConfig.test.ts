@@ -42,6 +42,11 @@ describe('run input', () => {
     expect(() => checkRunInput({ ...valid, invocationType: 'Chat' }, defaults)).toThrow(/invocationType must be "InvokeModel" or "Converse"/);
   });
 
+  it('tells a worker-side run that local files must go through our client', () => {
+    expect(() => checkRunInput({ ...valid, input: { file: './data.csv' } }, defaults)).toThrow(/input.file is uploaded by our CLI and startBatchRun\(\)/);
+    expect(() => checkRunInput({ ...valid, maxRecords: 0 }, defaults)).toThrow(/maxRecords must be an integer from 1/);
+  });
+
   it('requires a prompt for text and refuses one for embeddings', () => {
     expect(() => checkRunInput({ ...valid, promptId: undefined }, defaults)).toThrow(/promptId is required/);
     expect(() => checkRunInput({ ...valid, task: 'embedding' }, defaults)).toThrow(/promptId is not used/);
