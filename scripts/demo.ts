@@ -64,6 +64,7 @@ async function main(): Promise<void> {
 
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
+  await endOrphanedRuns(client);
   const input = JSON.parse(readFileSync(resolve(REPO_ROOT, 'samples/run-text.json'), 'utf8')) as RunInput;
   const handle = await startBatchRun(client, input, { workflowId: `demo-${Date.now()}` });
   console.log(`\nstarted run ${handle.workflowId} (${input.input.s3Uri} → ${input.modelId})`);
@@ -98,6 +99,20 @@ async function main(): Promise<void> {
   await connection.close();
   await emulator.close();
   await Promise.all([temporal.stop(), moto.stop()]);
+}
+
+/**
+ * Temporal's state survives in the demo's SQLite file, but moto and the emulator keep theirs in
+ * memory: runs left running by an earlier demo point at data that no longer exists, so they are
+ * ended here (their histories stay visible in the Web UI).
+ */
+async function endOrphanedRuns(client: Client): Promise<void> {
+  let ended = 0;
+  for await (const wf of client.workflow.list({ query: `ExecutionStatus = 'Running' AND TaskQueue = '${TASK_QUEUE}'` })) {
+    await client.workflow.getHandle(wf.workflowId, wf.runId).terminate('the demo stack restarted: its S3 objects and Bedrock jobs are gone').catch(() => undefined);
+    ended += 1;
+  }
+  if (ended) console.log(`  ended ${ended} workflow(s) left running by an earlier demo (their S3 data and jobs were in memory)`);
 }
 
 main().catch((err) => {

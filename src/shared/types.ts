@@ -74,9 +74,10 @@ export interface PreparedShards {
   shardCount: number;
   /** JSON listing every shard's files and counts. */
   shardManifestUri: string;
-  estimate: Omit<RunEstimate, 'shards'>;
+  /** Absent in histories of runs started before estimates existed (as are the fields marked so below). */
+  estimate?: Omit<RunEstimate, 'shards'>;
   /** Upper bound of each shard's batch cost in USD, for the budget; one number per shard. */
-  shardCosts: number[];
+  shardCosts?: number[];
 }
 
 export interface ShardJobInput {
@@ -117,8 +118,8 @@ export interface RunTotals {
   failed: number;
   inputTokens: number;
   outputTokens: number;
-  /** Estimated batch cost (max output) of the jobs submitted so far, for the budget. */
-  committedCostUsd: number;
+  /** Estimated batch cost (max output) of the jobs submitted so far, for the budget. Absent in older histories. */
+  committedCostUsd?: number;
   /** First few failed shards, for the summary; bounded so history stays small. */
   failedShards: Array<{ shardIndex: number; message?: string }>;
 }

@@ -96,12 +96,13 @@ export async function batchRun(input: BatchRunWorkflowInput): Promise<RunSummary
     for (; next < pageEnd; next++) {
       await condition(() => inFlight.size < run.maxConcurrentJobs);
       if (next > cursor && workflowInfo().continueAsNewSuggested) break;
-      const shardCost = prepared.shardCosts[next] ?? 0;
-      if (run.budgetUsd !== undefined && totals.committedCostUsd + shardCost > run.budgetUsd) {
-        budget = budgetStop(run.budgetUsd, totals.committedCostUsd, next, prepared);
+      const shardCost = prepared.shardCosts?.[next] ?? 0;
+      const committed = totals.committedCostUsd ?? 0;
+      if (run.budgetUsd !== undefined && committed + shardCost > run.budgetUsd) {
+        budget = budgetStop(run.budgetUsd, committed, next, prepared);
         break;
       }
-      totals.committedCostUsd += shardCost;
+      totals.committedCostUsd = committed + shardCost;
       const shardIndex = next;
       const child = await startChild(bedrockJob, {
         workflowId: `${workflowInfo().workflowId}/shard-${shardIndex}`,

@@ -49,13 +49,13 @@ test('estimate on the shipped sample prints records, jobs, tokens and cost, and 
 test('the end-of-run summary has the estimate beside the actual tokens and cost', async () => {
   const estimate = await estimateRunInput(deps(), sampleRun);
   const summary = await (await startBatchRun(worker.client, sampleRun, { workflowId: 'cost-actual' })).result();
-  expect(summary.estimate.inputTokens).toBe(estimate.inputTokens);
-  expect(summary.estimate.cost.batchCost).toBe(estimate.cost.batchCost);
+  expect(summary.estimate!.inputTokens).toBe(estimate.inputTokens);
+  expect(summary.estimate!.cost.batchCost).toBe(estimate.cost.batchCost);
   expect(summary.inputTokens).toBeGreaterThan(0);
   expect(summary.cost.batchCost).toBeGreaterThan(0);
   // Output was bounded by max tokens × records in the estimate; actual output is below it.
-  expect(summary.outputTokens).toBeLessThanOrEqual(summary.estimate.outputTokensMax);
-  expect(summary.cost.batchCost!).toBeLessThanOrEqual(summary.estimate.cost.batchCost!);
+  expect(summary.outputTokens).toBeLessThanOrEqual(summary.estimate!.outputTokensMax);
+  expect(summary.cost.batchCost!).toBeLessThanOrEqual(summary.estimate!.cost.batchCost!);
 });
 
 test('a budget stops submissions once the next job could pass it; every row is still in the output', async () => {
