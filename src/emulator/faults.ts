@@ -8,6 +8,8 @@ export interface Faults {
   failNextJobs?: number;
   /** The next N Create calls answer 429 ThrottlingException. */
   throttleNextCreates?: number;
+  /** Create answers ValidationException "not authorized" (a new account's error) for names containing any of these. */
+  rejectCreatesNamed?: string[];
 }
 
 /** Holds the current faults; the counted ones are used up as they fire. */
@@ -24,6 +26,10 @@ export class FaultState {
 
   takeFailNextJob(): boolean {
     return this.take('failNextJobs');
+  }
+
+  rejectsByName(jobName: string): boolean {
+    return (this.faults.rejectCreatesNamed ?? []).some((part) => jobName.includes(part));
   }
 
   failsByName(jobName: string): boolean {

@@ -86,6 +86,9 @@ export class JobEngine {
     if (previous) return { jobArn: previous.jobArn };
 
     const req = validateCreateRequest(body);
+    if (this.faults.rejectsByName(req.jobName)) {
+      throw validation('Your account is not authorized to invoke this API operation. (emulated fault rejectCreatesNamed)');
+    }
     const clash = this.store.withName(req.jobName);
     if (clash) throw validation(`The job name ${req.jobName} is currently in use (by ${clash.jobArn}). Provide a unique job name and try again.`);
     const family = modelFamily(req.modelId);
@@ -189,11 +192,11 @@ export class JobEngine {
   }
 
   /** Every status change goes through here, so activeJobs/peakActiveJobs are exact. */
-  transition(job: Job, to: JobStatus, message?: string): void {
+  transition(job: Job, to: JobStatus, message?: string, at = new Date()): void {
     if (this.closed) return;
     const from = job.status;
     job.status = to;
-    job.lastModifiedTime = new Date();
+    job.lastModifiedTime = at;
     if (message !== undefined) job.message = message;
     if (isTerminal(to)) {
       job.endTime = job.lastModifiedTime;
@@ -253,7 +256,9 @@ export class JobEngine {
   }
 
   private expire(job: Job): void {
-    this.transition(job, 'Expired', `The job did not start within its timeout of ${job.request.timeoutDurationInHours} hours and has expired.`);
+    // Timers may fire a millisecond before the wall clock reaches the expiry; the job cannot end before it.
+    const at = new Date(Math.max(Date.now(), job.jobExpirationTime.getTime()));
+    this.transition(job, 'Expired', `The job did not start within its timeout of ${job.request.timeoutDurationInHours} hours and has expired.`, at);
   }
 
   private startValidating(job: Job): void {

@@ -75,6 +75,33 @@ describe('Bedrock faults on the local stack', () => {
   });
 });
 
+describe('a job Bedrock refuses to create', () => {
+  let stack: LocalStack;
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    stack = await startLocalStack();
+    worker = await startWorker(stack);
+    await uploadCsv(stack.s3, 's3://datasets/rejected.csv', sampleRows(100));
+  }, 180_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await stack?.stop();
+  });
+
+  test("keeps the shard's rows with the rejection as their error, and no job exists", async () => {
+    stack.emulator.setFaults({ rejectCreatesNamed: ['rejected'] });
+    const summary = await (await startBatchRun(worker.client, run('rejected'))).result();
+    expect(stack.emulator.stats().jobsCreated).toBe(0);
+    expect(summary).toMatchObject({ rows: 100, succeeded: 0, failed: 100 });
+    expect(summary.failedShards[0].message).toMatch(/not authorized/);
+    const out = await readRunOutput(stack.s3, summary.outputUris);
+    expect(out).toHaveLength(100);
+    expect(new Set(out.map((r) => r.error_code))).toEqual(new Set(['SUBMIT_REJECTED']));
+  });
+});
+
 describe('a job that reaches its timeout while in progress', () => {
   let stack: LocalStack;
   let worker: RunningWorker;
