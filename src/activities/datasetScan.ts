@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { openObjectStream } from '../io/s3';
-import { openCsv } from '../io/csv';
+import type { Schema } from 'apache-arrow';
+import { openDataset } from '../io/dataset';
 import { compileTemplate } from '../core/template';
 import { recordIdForRow } from '../core/recordId';
 import { SampledTokenEstimate } from '../core/tokenEstimate';
@@ -12,14 +12,14 @@ import { InputError } from './failures';
 
 export interface ScannedRecord {
   recordId: string;
-  row: string[];
+  row: unknown[];
   /** The Bedrock JSONL line of this record. */
   line: string;
   inputTokens: number;
 }
 
 export interface ScanResult {
-  columns: string[];
+  schema: Schema;
   rowCount: number;
   shards: ShardSummary[];
   inputTokens: number;
@@ -40,7 +40,7 @@ export interface ScanOptions {
 export async function scanDataset(
   s3: S3Client,
   run: ResolvedRun,
-  sink: ShardSink<ScannedRecord>,
+  sinkFor: (schema: Schema) => ShardSink<ScannedRecord>,
   opts: ScanOptions = {},
 ): Promise<ScanResult> {
   const adapter = resolveModelAdapter(run.modelId, run.invocationType);
@@ -48,21 +48,24 @@ export async function scanDataset(
   const tokens = new SampledTokenEstimate((t) => counter.count(t), 1000, opts.exactTokens ? 1 : 50);
   const systemTokens = run.modelParams.system ? counter.count(run.modelParams.system) : 0;
 
-  const object = await openObjectStream(s3, run.inputUri);
-  if (object.eTag !== run.inputETag) {
-    object.body.destroy();
-    throw new InputError('InputChangedError', `${run.inputUri} changed since the run started (ETag ${run.inputETag} → ${object.eTag}); start a new run`);
+  const { schema, eTag, rows } = await openDataset(s3, run.inputUri);
+  if (eTag !== run.inputETag) {
+    throw new InputError('InputChangedError', `${run.inputUri} changed since the run started (ETag ${run.inputETag} → ${eTag}); start a new run`);
   }
-  const { columns, rows } = await openCsv(object.body, run.inputUri);
+  const columns = schema.fields.map((f) => f.name);
   const render =
     run.task === 'text'
       ? compileTemplate(run.template!, columns)
-      : ((index: number) => (row: ReadonlyArray<string>) => row[index])(columns.indexOf(run.textColumn!));
+      : ((index: number) => (row: ReadonlyArray<unknown>) => (row[index] === null || row[index] === undefined ? '' : String(row[index])))(
+          columns.indexOf(run.textColumn!),
+        );
 
-  const sequencer = new ShardSequencer<ScannedRecord>({ ...BEDROCK_LIMITS, maxRecords: run.maxRecordsPerJob }, sink);
+  const sequencer = new ShardSequencer<ScannedRecord>({ ...BEDROCK_LIMITS, maxRecords: run.maxRecordsPerJob }, sinkFor(schema));
   let rowCount = 0;
+  const iterator = rows[Symbol.asyncIterator]();
   try {
-    for await (const row of rows) {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      const row = next.value;
       if (run.maxRecords !== undefined && rowCount >= run.maxRecords) break;
       const recordId = recordIdForRow(rowCount);
       const prompt = render(row);
@@ -72,11 +75,12 @@ export async function scanDataset(
       if (rowCount % 5000 === 0) opts.onProgress?.(rowCount);
     }
   } finally {
-    object.body.destroy();
+    // Stops the download when maxRecords (or an error) ends the scan early.
+    await iterator.return?.();
   }
   const shards = await sequencer.finish();
   return {
-    columns,
+    schema,
     rowCount,
     shards,
     inputTokens: tokens.total() + systemTokens * rowCount,

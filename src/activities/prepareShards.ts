@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import type { Schema } from 'apache-arrow';
 import { writeObject } from '../io/s3';
 import { estimateRun } from '../core/estimate';
 import { ShardSink } from '../core/shardPlan';
@@ -32,22 +33,27 @@ export class ShardTokenTally implements ShardSink<ScannedRecord> {
 export function makePrepareShards(deps: ActivityDeps) {
   return async function prepareShards(run: ResolvedRun): Promise<PreparedShards> {
     return failingFast(async () => {
-      const files = new ShardFileSink(deps.s3, run.runUri, run.columns);
-      const tally = new ShardTokenTally(files);
+      let files: ShardFileSink | undefined;
+      let tally: ShardTokenTally | undefined;
+      const sinkFor = (schema: Schema) => {
+        files = new ShardFileSink(deps.s3, run.runUri, schema);
+        tally = new ShardTokenTally(files);
+        return tally;
+      };
       let scan;
       try {
-        scan = await scanDataset(deps.s3, run, tally, { onProgress: (rows) => Context.current().heartbeat({ rows }) });
+        scan = await scanDataset(deps.s3, run, sinkFor, { onProgress: (rows) => Context.current().heartbeat({ rows }) });
       } catch (err) {
-        await files.abort(err);
+        await files?.abort(err);
         throw err;
       }
       const adapter = resolveModelAdapter(run.modelId, run.invocationType);
-      const estimate = estimateRun(run.modelId, deps.prices, scan.shards, tally.tokens, maxOutputTokens(adapter, run.modelParams), scan.tokenizer);
+      const estimate = estimateRun(run.modelId, deps.prices, scan.shards, tally!.tokens, maxOutputTokens(adapter, run.modelParams), scan.tokenizer);
       const manifest = {
         runKey: run.runKey,
         inputUri: run.inputUri,
         rowCount: scan.rowCount,
-        columns: scan.columns,
+        columns: scan.schema.fields.map((f) => f.name),
         estimate,
         shards: scan.shards.map((s) => {
           const paths = shardPaths(run.runUri, s.index);

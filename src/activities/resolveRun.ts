@@ -1,5 +1,4 @@
-import { headObject, openObjectStream } from '../io/s3';
-import { readCsvHeader } from '../io/csv';
+import { readDatasetSchema } from '../io/dataset';
 import { checkRunInput, runKeyOf } from '../core/runConfig';
 import { missingColumns, templateKeys } from '../core/template';
 import { reservedColumnClashes } from '../core/outputSchema';
@@ -7,7 +6,7 @@ import { resolveModelAdapter } from '../models/registry';
 import { RunInputError } from '../core/runConfig';
 import { ResolvedRun, RunInput } from '../shared/types';
 import { ActivityDeps } from './deps';
-import { InputError, failingFast } from './failures';
+import { failingFast } from './failures';
 import { loadPromptTemplate } from './templateStore';
 
 export const EMBEDDING_TEXT_COLUMN = 'input_text';
@@ -27,9 +26,8 @@ export function makeResolveRun(deps: ActivityDeps) {
       }
       adapter.validateParams(run.modelParams);
 
-      const head = await headObject(deps.s3, run.inputUri);
-      if (!head) throw new InputError('InputNotFoundError', `input object not found: ${run.inputUri}`);
-      const columns = await readCsvHeader((await openObjectStream(deps.s3, run.inputUri)).body, run.inputUri);
+      const { schema, eTag } = await readDatasetSchema(deps.s3, run.inputUri);
+      const columns = schema.fields.map((f) => f.name);
 
       const clashes = reservedColumnClashes(columns);
       if (clashes.length) {
@@ -55,7 +53,7 @@ export function makeResolveRun(deps: ActivityDeps) {
 
       const runKey = runKeyOf({
         inputUri: run.inputUri,
-        inputETag: head.eTag,
+        inputETag: eTag,
         task: run.task,
         template,
         modelId: run.modelId,
@@ -70,7 +68,7 @@ export function makeResolveRun(deps: ActivityDeps) {
         runName: run.runName,
         task: run.task,
         inputUri: run.inputUri,
-        inputETag: head.eTag,
+        inputETag: eTag,
         promptId: run.promptId,
         template,
         textColumn,

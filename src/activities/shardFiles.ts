@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Field, Schema, Utf8 } from 'apache-arrow';
+import { Data, DataType, Field, Schema, Utf8, vectorFromArray } from 'apache-arrow';
 import { recordBatchOf, utf8Data } from '../io/arrowColumns';
 import { writeParquetToS3 } from '../io/parquetWrite';
 import { ObjectWriter, createObjectWriter } from '../io/s3';
@@ -12,7 +12,14 @@ import type { RecordBatch } from 'apache-arrow';
 export interface ShardItem {
   recordId: string;
   line: string;
-  row: string[];
+  /** One JS value per input field, in schema order. */
+  row: unknown[];
+}
+
+/** Strings take the fast path; other types (from Parquet inputs) go through Arrow's builders, keeping their type. */
+function columnData(type: DataType, values: unknown[]): Data {
+  if (DataType.isUtf8(type)) return utf8Data(values as Array<string | null>);
+  return vectorFromArray(values, type).data[0];
 }
 
 const SNAPSHOT_BATCH_BYTES = 8 * 1024 * 1024;
@@ -21,7 +28,7 @@ const SNAPSHOT_BATCH_BYTES = 8 * 1024 * 1024;
 class SnapshotWriter {
   private readonly queue = new AsyncQueue<RecordBatch>(2);
   private readonly done: Promise<unknown>;
-  private columns: string[][];
+  private columns: unknown[][];
   private ids: string[] = [];
   private bytes = 0;
 
@@ -33,11 +40,12 @@ class SnapshotWriter {
     });
   }
 
-  async add(recordId: string, row: string[]): Promise<void> {
+  async add(recordId: string, row: unknown[]): Promise<void> {
     this.ids.push(recordId);
     for (let c = 0; c < this.columns.length; c++) {
-      this.columns[c].push(row[c]);
-      this.bytes += row[c].length;
+      const value = row[c];
+      this.columns[c].push(value);
+      this.bytes += typeof value === 'string' ? value.length : 8;
     }
     if (this.bytes >= SNAPSHOT_BATCH_BYTES) await this.flush();
   }
@@ -55,7 +63,8 @@ class SnapshotWriter {
 
   private async flush(): Promise<void> {
     if (!this.ids.length) return;
-    const batch = recordBatchOf(this.schema, [utf8Data(this.ids), ...this.columns.map((c) => utf8Data(c))]);
+    const inputFields = this.schema.fields.slice(1);
+    const batch = recordBatchOf(this.schema, [utf8Data(this.ids), ...this.columns.map((c, i) => columnData(inputFields[i].type, c))]);
     this.ids = [];
     this.columns = this.columns.map(() => []);
     this.bytes = 0;
@@ -68,8 +77,8 @@ export class ShardFileSink implements ShardSink<ShardItem> {
   private open?: { index: number; jsonl: ObjectWriter; snapshot: SnapshotWriter };
   private readonly schema: Schema;
 
-  constructor(private readonly s3: S3Client, private readonly runUri: string, columns: string[]) {
-    this.schema = new Schema([new Field(RECORD_ID, new Utf8(), false), ...columns.map((c) => new Field(c, new Utf8(), true))]);
+  constructor(private readonly s3: S3Client, private readonly runUri: string, input: Schema) {
+    this.schema = new Schema([new Field(RECORD_ID, new Utf8(), false), ...input.fields]);
   }
 
   async write(shard: number, item: ShardItem): Promise<void> {

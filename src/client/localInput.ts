@@ -22,7 +22,7 @@ async function sha256OfFile(path: string): Promise<string> {
 export async function resolveLocalInput(s3: S3Client, input: ClientRunInput): Promise<RunInput> {
   if (!('file' in input.input)) return input as RunInput;
   const path = input.input.file;
-  if (!/\.csv$/i.test(path)) throw new Error(`input.file must be a .csv file, got ${path}`);
+  if (!/\.(csv|parquet)$/i.test(path)) throw new Error(`input.file must be a .csv or .parquet file, got ${path}`);
   const digest = await sha256OfFile(path).catch((err: NodeJS.ErrnoException) => {
     throw new Error(`cannot read input.file ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
   });

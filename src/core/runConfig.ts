@@ -56,8 +56,8 @@ export function checkRunInput(raw: unknown, defaults: RunDefaults): CheckedRunIn
   const inputUri = source.s3Uri;
   if (source.file !== undefined) {
     problems.push('input.file is uploaded by our CLI and startBatchRun(); a worker cannot read files on your machine, so give input.s3Uri here');
-  } else if (typeof inputUri !== 'string' || !inputUri.startsWith('s3://')) problems.push('input.s3Uri must be an s3:// URI of a CSV object');
-  else if (!/\.csv$/i.test(inputUri)) problems.push(`input.s3Uri must name a .csv object, got ${inputUri}`);
+  } else if (typeof inputUri !== 'string' || !inputUri.startsWith('s3://')) problems.push('input.s3Uri must be an s3:// URI of a CSV or Parquet object');
+  else if (!/\.(csv|parquet)$/i.test(inputUri)) problems.push(`input.s3Uri must name a .csv or .parquet object, got ${inputUri}`);
 
   const task = input.task;
   if (task !== 'text' && task !== 'embedding') problems.push(`task must be "text" or "embedding", got ${JSON.stringify(task)}`);

@@ -47,6 +47,9 @@ export async function openCsv(stream: Readable, source: string): Promise<CsvRows
         }
       } catch (err) {
         throw describe(err, source);
+      } finally {
+        // Reached on early exit too (maxRecords): stop the download instead of leaving it paused.
+        stream.destroy();
       }
     },
   };

@@ -9,4 +9,5 @@ export const INPUT_ERROR_TYPES = [
   'ShardPlanError',
   'InputNotFoundError',
   'InputChangedError',
+  'DatasetError',
 ];

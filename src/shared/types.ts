@@ -14,7 +14,7 @@ export const BATCH_RUN_WORKFLOW = 'batchRun';
 
 /** One JSON object: what `temporal workflow start --input`, the Web UI and our CLI send. */
 export interface RunInput {
-  /** Dataset: a CSV object on S3 (header row = column names). */
+  /** Dataset: a CSV (header row = column names) or Parquet object on S3. */
   input: { s3Uri: string };
   task: 'text' | 'embedding';
   /** Template id under templates/ (text runs). Embedding runs read the `input_text` column. */

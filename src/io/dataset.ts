@@ -1,0 +1,73 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Field, RecordBatch, Schema, Utf8 } from 'apache-arrow';
+import { openCsv, readCsvHeader } from './csv';
+import { readParquetBatches, readParquetInfo } from './parquetRead';
+import { headObject, openObjectStream, s3RangeBlob } from './s3';
+
+export type DatasetFormat = 'csv' | 'parquet';
+
+export class DatasetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatasetError';
+  }
+}
+
+export function datasetFormat(uri: string): DatasetFormat | undefined {
+  if (/\.csv$/i.test(uri)) return 'csv';
+  if (/\.parquet$/i.test(uri)) return 'parquet';
+  return undefined;
+}
+
+/** A dataset read row by row: each row holds one JS value per field of `schema`, in order. */
+export interface DatasetRows {
+  schema: Schema;
+  eTag: string;
+  rows: AsyncIterable<unknown[]>;
+}
+
+function csvSchema(columns: string[]): Schema {
+  return new Schema(columns.map((c) => new Field(c, new Utf8(), true)));
+}
+
+/** The columns of a dataset without reading its rows: a CSV's header, a Parquet file's footer. */
+export async function readDatasetSchema(s3: S3Client, uri: string): Promise<{ schema: Schema; eTag: string }> {
+  const head = await headObject(s3, uri);
+  if (!head) throw new DatasetError(`input object not found: ${uri}`);
+  if (datasetFormat(uri) === 'parquet') {
+    const info = await readParquetInfo(s3RangeBlob(s3, uri, head.size, { eTag: head.eTag })).catch((err: Error) => {
+      throw new DatasetError(`${uri}: not a readable Parquet file: ${err.message}`);
+    });
+    return { schema: info.schema, eTag: head.eTag };
+  }
+  const columns = await readCsvHeader((await openObjectStream(s3, uri)).body, uri);
+  return { schema: csvSchema(columns), eTag: head.eTag };
+}
+
+/** Rows of one Arrow batch as arrays of JS values (strings stay strings, int64 arrives as bigint). */
+function* batchRows(batch: RecordBatch): Generator<unknown[]> {
+  const columns = batch.schema.fields.map((_, i) => batch.getChildAt(i)!);
+  for (let r = 0; r < batch.numRows; r++) yield columns.map((c) => c.get(r));
+}
+
+/**
+ * Streams a CSV or Parquet object. Parquet is read through ranged GETs one row group at a time,
+ * so memory follows the file's row-group size, never the whole object.
+ */
+export async function openDataset(s3: S3Client, uri: string): Promise<DatasetRows> {
+  const head = await headObject(s3, uri);
+  if (!head) throw new DatasetError(`input object not found: ${uri}`);
+  if (datasetFormat(uri) === 'parquet') {
+    const blob = s3RangeBlob(s3, uri, head.size, { eTag: head.eTag });
+    const { schema } = await readParquetInfo(blob);
+    const rows = {
+      async *[Symbol.asyncIterator]() {
+        for await (const batch of readParquetBatches(blob)) yield* batchRows(batch);
+      },
+    };
+    return { schema, eTag: head.eTag, rows };
+  }
+  const object = await openObjectStream(s3, uri);
+  const { columns, rows } = await openCsv(object.body, uri);
+  return { schema: csvSchema(columns), eTag: object.eTag, rows };
+}
