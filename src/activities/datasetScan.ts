@@ -48,7 +48,7 @@ export async function scanDataset(
   const tokens = new SampledTokenEstimate((t) => counter.count(t), 1000, opts.exactTokens ? 1 : 50);
   const systemTokens = run.modelParams.system ? counter.count(run.modelParams.system) : 0;
 
-  const { schema, eTag, rows } = await openDataset(s3, run.inputUri);
+  const { schema, eTag, rows, rowCount: knownRows } = await openDataset(s3, run.inputUri);
   if (eTag !== run.inputETag) {
     throw new InputError('InputChangedError', `${run.inputUri} changed since the run started (ETag ${run.inputETag} → ${eTag}); start a new run`);
   }
@@ -60,7 +60,9 @@ export async function scanDataset(
           columns.indexOf(run.textColumn!),
         );
 
-  const sequencer = new ShardSequencer<ScannedRecord>({ ...BEDROCK_LIMITS, maxRecords: run.maxRecordsPerJob }, sinkFor(schema));
+  // With the row count known (Parquet), shards come out evenly sized instead of full ones and a remainder.
+  const expected = knownRows === undefined ? undefined : Math.min(knownRows, run.maxRecords ?? knownRows);
+  const sequencer = new ShardSequencer<ScannedRecord>({ ...BEDROCK_LIMITS, maxRecords: run.maxRecordsPerJob }, sinkFor(schema), expected);
   let rowCount = 0;
   const iterator = rows[Symbol.asyncIterator]();
   try {

@@ -23,6 +23,8 @@ export function datasetFormat(uri: string): DatasetFormat | undefined {
 export interface DatasetRows {
   schema: Schema;
   eTag: string;
+  /** Known up front for Parquet (footer), unknown for CSV. */
+  rowCount?: number;
   rows: AsyncIterable<unknown[]>;
 }
 
@@ -59,13 +61,13 @@ export async function openDataset(s3: S3Client, uri: string): Promise<DatasetRow
   if (!head) throw new DatasetError(`input object not found: ${uri}`);
   if (datasetFormat(uri) === 'parquet') {
     const blob = s3RangeBlob(s3, uri, head.size, { eTag: head.eTag });
-    const { schema } = await readParquetInfo(blob);
+    const { schema, numRows } = await readParquetInfo(blob);
     const rows = {
       async *[Symbol.asyncIterator]() {
         for await (const batch of readParquetBatches(blob)) yield* batchRows(batch);
       },
     };
-    return { schema, eTag: head.eTag, rows };
+    return { schema, eTag: head.eTag, rowCount: numRows, rows };
   }
   const object = await openObjectStream(s3, uri);
   const { columns, rows } = await openCsv(object.body, uri);

@@ -3,6 +3,7 @@ import { anthropicAnswerText } from '../../src/emulator';
 import { startBatchRun } from '../../src/client/api';
 import { recordBatchOf, utf8Data } from '../../src/io/arrowColumns';
 import { writeParquetToS3 } from '../../src/io/parquetWrite';
+import { readObjectText } from '../../src/io/s3';
 import { RunInput } from '../../src/shared/types';
 import { LocalStack, startLocalStack } from '../support/localStack';
 import { readRunOutput } from '../support/output';
@@ -49,6 +50,9 @@ test('a Parquet dataset on S3: typed input columns come through to the output un
   };
   const summary = await (await startBatchRun(worker.client, input)).result();
   expect(summary).toMatchObject({ shards: 3, rows: N, succeeded: N });
+  // The footer's row count is known up front, so the 1,200 rows are split evenly rather than 500/500/200.
+  const manifest = JSON.parse(await readObjectText(stack.s3, summary.manifestUri)) as { files: Array<{ rows: number }> };
+  expect(manifest.files.map((f) => f.rows)).toEqual([400, 400, 400]);
 
   const out = await readRunOutput(stack.s3, summary.outputUris);
   expect(out.map((r) => r.n)).toEqual(Array.from({ length: N }, (_, i) => i));
