@@ -1,9 +1,10 @@
+import { WorkflowFailedError } from '@temporalio/client';
 import { Field, Float64, Int32, Schema, Utf8, vectorFromArray } from 'apache-arrow';
 import { anthropicAnswerText } from '../../src/emulator';
 import { startBatchRun } from '../../src/client/api';
 import { recordBatchOf, utf8Data } from '../../src/io/arrowColumns';
 import { writeParquetToS3 } from '../../src/io/parquetWrite';
-import { readObjectText } from '../../src/io/s3';
+import { readObjectText, writeObject } from '../../src/io/s3';
 import { RunInput } from '../../src/shared/types';
 import { LocalStack, startLocalStack } from '../support/localStack';
 import { readRunOutput } from '../support/output';
@@ -67,4 +68,20 @@ test('a Parquet dataset on S3: typed input columns come through to the output un
   }
   const pyarrow = await readWithPyarrow(stack.s3, summary.outputUris[0]);
   expect(pyarrow.columns.slice(0, 4)).toEqual([['n', 'int32'], ['topic', 'string'], ['score', 'double'], ['response', 'string']]);
+});
+
+test('an unreadable Parquet object fails the run before any job, naming the file', async () => {
+  await writeObject(stack.s3, 's3://datasets/broken.parquet', 'PAR1 this is not really parquet at all PAR1');
+  stack.emulator.resetStats();
+  const handle = await startBatchRun(worker.client, {
+    input: { s3Uri: 's3://datasets/broken.parquet' },
+    task: 'embedding',
+    modelId: 'amazon.titan-embed-text-v2:0',
+    outputUri: 's3://results/broken',
+    roleArn: 'arn:aws:iam::123456789012:role/BedrockBatchRole',
+  });
+  const error = (await handle.result().then(() => undefined, (err: unknown) => err)) as WorkflowFailedError;
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  expect((error.cause?.cause as Error).message).toMatch(/^s3:\/\/datasets\/broken\.parquet: not a readable Parquet file/);
+  expect(stack.emulator.stats().createRequests).toBe(0);
 });
