@@ -11,6 +11,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startBedrockEmulator } from '../src/emulator';
 import { freePort, startMotoServer, startTemporalDevServer } from '../src/localstack';
 import { createS3Client, ensureBucket, writeObject } from '../src/io/s3';
+import { hubSettingsFromEnv } from '../src/io/huggingface';
 import { readParquetFromS3 } from '../src/io/parquetRead';
 import { createBedrockClient, loadPriceTable, loadRunDefaults, REPO_ROOT } from '../src/config';
 import { createBatchWorker } from '../src/worker';
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
     connection: native,
     namespace: 'default',
     taskQueue: TASK_QUEUE,
-    deps: { s3, bedrock, templatesDir: resolve(REPO_ROOT, 'templates'), defaults: loadRunDefaults(), prices: loadPriceTable() },
+    deps: { s3, bedrock, templatesDir: resolve(REPO_ROOT, 'templates'), defaults: loadRunDefaults(), prices: loadPriceTable(), hub: hubSettingsFromEnv() },
   });
   const workerDone = worker.run();
 
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
   await endOrphanedRuns(client);
   const input = JSON.parse(readFileSync(resolve(REPO_ROOT, 'samples/run-text.json'), 'utf8')) as RunInput;
   const handle = await startBatchRun(client, input, { workflowId: `demo-${Date.now()}` });
-  console.log(`\nstarted run ${handle.workflowId} (${input.input.s3Uri} → ${input.modelId})`);
+  console.log(`\nstarted run ${handle.workflowId} (${'s3Uri' in input.input ? input.input.s3Uri : input.input.huggingFace.datasetId} → ${input.modelId})`);
   const ticker = setInterval(async () => {
     const p = await handle.query(progressQuery).catch(() => undefined);
     if (p) console.log(`  ${p.phase}: shards ${p.totals.shardsDone}/${p.shardCount ?? '?'} done, ${p.shardsRunning} running, rows ${p.totals.rows}/${p.rowCount ?? '?'}`);

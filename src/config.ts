@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { RunDefaults } from './core/runConfig';
 import { PriceTable, checkPriceTable } from './core/cost';
+import { HubSettings, hubSettingsFromEnv } from './io/huggingface';
 import { S3Settings, createS3Client, s3SettingsFromEnv } from './io/s3';
 import { TASK_QUEUE } from './shared/types';
 import type { ActivityDeps } from './activities/deps';
@@ -15,6 +16,7 @@ export interface AppConfig {
   templatesDir: string;
   defaults: RunDefaults;
   prices: PriceTable;
+  hub: HubSettings;
 }
 
 export const REPO_ROOT = resolve(__dirname, '..');
@@ -40,6 +42,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     templatesDir: env.BATCH_TEMPLATES_DIR ?? resolve(REPO_ROOT, 'templates'),
     defaults: loadRunDefaults(env.BATCH_DEFAULTS_FILE),
     prices: loadPriceTable(env.BATCH_PRICES_FILE),
+    hub: hubSettingsFromEnv(env),
   };
 }
 
@@ -48,7 +51,7 @@ export function createBedrockClient(settings: AppConfig['bedrock'] & { credentia
 }
 
 export function activityDepsFrom(config: AppConfig): ActivityDeps {
-  return { ...createAwsClients(config), templatesDir: config.templatesDir, defaults: config.defaults, prices: config.prices };
+  return { ...createAwsClients(config), templatesDir: config.templatesDir, defaults: config.defaults, prices: config.prices, hub: config.hub };
 }
 
 export function createAwsClients(config: Pick<AppConfig, 's3' | 'bedrock'>) {

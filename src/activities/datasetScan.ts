@@ -1,6 +1,5 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { Schema } from 'apache-arrow';
-import { openDataset } from '../io/dataset';
+import { DatasetClients, openSource } from '../io/dataset';
 import { compileTemplate } from '../core/template';
 import { recordIdForRow } from '../core/recordId';
 import { SampledTokenEstimate } from '../core/tokenEstimate';
@@ -38,7 +37,7 @@ export interface ScanOptions {
  * estimate passes one that only adds up. Both see exactly the same records and shards.
  */
 export async function scanDataset(
-  s3: S3Client,
+  clients: DatasetClients,
   run: ResolvedRun,
   sinkFor: (schema: Schema) => ShardSink<ScannedRecord>,
   opts: ScanOptions = {},
@@ -48,7 +47,7 @@ export async function scanDataset(
   const tokens = new SampledTokenEstimate((t) => counter.count(t), 1000, opts.exactTokens ? 1 : 50);
   const systemTokens = run.modelParams.system ? counter.count(run.modelParams.system) : 0;
 
-  const { schema, eTag, rows, rowCount: knownRows } = await openDataset(s3, run.inputUri);
+  const { schema, eTag, rows, rowCount: knownRows } = await openSource(clients, run.source);
   if (eTag !== run.inputETag) {
     throw new InputError('InputChangedError', `${run.inputUri} changed since the run started (ETag ${run.inputETag} → ${eTag}); start a new run`);
   }

@@ -42,7 +42,7 @@ export function makePrepareShards(deps: ActivityDeps) {
       };
       let scan;
       try {
-        scan = await scanDataset(deps.s3, run, sinkFor, { onProgress: (rows) => Context.current().heartbeat({ rows }) });
+        scan = await scanDataset(deps, run, sinkFor, { onProgress: (rows) => Context.current().heartbeat({ rows }) });
       } catch (err) {
         await files?.abort(err);
         throw err;

@@ -1,4 +1,4 @@
-import { readDatasetSchema } from '../io/dataset';
+import { readSourceSchema } from '../io/dataset';
 import { checkRunInput, runKeyOf } from '../core/runConfig';
 import { missingColumns, templateKeys } from '../core/template';
 import { reservedColumnClashes } from '../core/outputSchema';
@@ -26,7 +26,7 @@ export function makeResolveRun(deps: ActivityDeps) {
       }
       adapter.validateParams(run.modelParams);
 
-      const { schema, eTag } = await readDatasetSchema(deps.s3, run.inputUri);
+      const { schema, eTag } = await readSourceSchema(deps, run.source);
       const columns = schema.fields.map((f) => f.name);
 
       const clashes = reservedColumnClashes(columns);
@@ -68,6 +68,7 @@ export function makeResolveRun(deps: ActivityDeps) {
         runName: run.runName,
         task: run.task,
         inputUri: run.inputUri,
+        source: run.source,
         inputETag: eTag,
         promptId: run.promptId,
         template,

@@ -13,7 +13,7 @@ import { ClientRunInput, resolveLocalInput } from './localInput';
 export async function estimateRunInput(deps: ActivityDeps, input: ClientRunInput, opts: { exactTokens?: boolean } = {}): Promise<RunEstimate> {
   const run = await makeResolveRun(deps)(await resolveLocalInput(deps.s3, input));
   const tally = new ShardTokenTally();
-  const scan = await scanDataset(deps.s3, run, () => tally, { exactTokens: opts.exactTokens });
+  const scan = await scanDataset(deps, run, () => tally, { exactTokens: opts.exactTokens });
   const adapter = resolveModelAdapter(run.modelId, run.invocationType);
   return estimateRun(run.modelId, deps.prices, scan.shards, tally.tokens, maxOutputTokens(adapter, run.modelParams), scan.tokenizer);
 }

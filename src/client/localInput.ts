@@ -6,7 +6,7 @@ import { createObjectWriter, headObject } from '../io/s3';
 import { RunInput } from '../shared/types';
 
 /** What clients accept: a run whose dataset may also be a local CSV file, uploaded before the start. */
-export type ClientRunInput = Omit<RunInput, 'input'> & { input: { s3Uri: string } | { file: string } };
+export type ClientRunInput = Omit<RunInput, 'input'> & { input: RunInput['input'] | { file: string } };
 
 async function sha256OfFile(path: string): Promise<string> {
   const hash = createHash('sha256');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ModelParams, Task } from '../models/types';
-import { InvocationType, ResolvedRun, RunInput } from '../shared/types';
+import { DatasetSource, InvocationType, ResolvedRun, RunInput } from '../shared/types';
 
 /** The settings a run may omit; their defaults come from config/defaults.json. */
 export type RunDefaults = Pick<
@@ -17,6 +17,7 @@ export class RunInputError extends Error {
 
 export interface CheckedRunInput extends RunDefaults {
   inputUri: string;
+  source: DatasetSource;
   task: Task;
   promptId?: string;
   modelId: string;
@@ -36,6 +37,29 @@ const KNOWN_KEYS = new Set([
 const ROLE_ARN = /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/;
 const PROMPT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
+function checkSource(problems: string[], raw: unknown): { source?: DatasetSource; inputUri: string } {
+  const given = typeof raw === 'object' && raw !== null ? (raw as { s3Uri?: unknown; file?: unknown; huggingFace?: unknown }) : {};
+  if (given.file !== undefined) {
+    problems.push('input.file is uploaded by our CLI and startBatchRun(); a worker cannot read files on your machine, so give input.s3Uri here');
+    return { inputUri: '' };
+  }
+  if (given.huggingFace !== undefined) {
+    const hf = (given.huggingFace ?? {}) as { datasetId?: unknown; split?: unknown; config?: unknown };
+    const ok = typeof hf.datasetId === 'string' && /^[\w.-]+(\/[\w.-]+)?$/.test(hf.datasetId) && typeof hf.split === 'string' && /^[\w.-]+$/.test(hf.split);
+    if (!ok || (hf.config !== undefined && (typeof hf.config !== 'string' || !/^[\w.-]+$/.test(hf.config)))) {
+      problems.push('input.huggingFace needs datasetId ("owner/name"), split (e.g. "train") and optionally config (default "default")');
+      return { inputUri: '' };
+    }
+    const source = { huggingFace: { datasetId: hf.datasetId as string, split: hf.split as string, config: (hf.config as string | undefined) ?? 'default' } };
+    return { source, inputUri: `hf://datasets/${source.huggingFace.datasetId}/${source.huggingFace.config}/${source.huggingFace.split}` };
+  }
+  const uri = given.s3Uri;
+  if (typeof uri !== 'string' || !uri.startsWith('s3://')) problems.push('input needs s3Uri (a CSV or Parquet object on S3) or huggingFace ({datasetId, split, config?})');
+  else if (!/\.(csv|parquet)$/i.test(uri)) problems.push(`input.s3Uri must name a .csv or .parquet object, got ${uri}`);
+  else return { source: { s3Uri: uri }, inputUri: uri };
+  return { inputUri: '' };
+}
+
 function intIn(problems: string[], name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -52,12 +76,7 @@ export function checkRunInput(raw: unknown, defaults: RunDefaults): CheckedRunIn
   const input = raw as Partial<RunInput> & Record<string, unknown>;
   for (const key of Object.keys(input)) if (!KNOWN_KEYS.has(key)) problems.push(`unknown field "${key}"`);
 
-  const source = typeof input.input === 'object' && input.input !== null ? (input.input as { s3Uri?: unknown; file?: unknown }) : {};
-  const inputUri = source.s3Uri;
-  if (source.file !== undefined) {
-    problems.push('input.file is uploaded by our CLI and startBatchRun(); a worker cannot read files on your machine, so give input.s3Uri here');
-  } else if (typeof inputUri !== 'string' || !inputUri.startsWith('s3://')) problems.push('input.s3Uri must be an s3:// URI of a CSV or Parquet object');
-  else if (!/\.(csv|parquet)$/i.test(inputUri)) problems.push(`input.s3Uri must name a .csv or .parquet object, got ${inputUri}`);
+  const { source, inputUri } = checkSource(problems, input.input);
 
   const task = input.task;
   if (task !== 'text' && task !== 'embedding') problems.push(`task must be "text" or "embedding", got ${JSON.stringify(task)}`);
@@ -87,7 +106,8 @@ export function checkRunInput(raw: unknown, defaults: RunDefaults): CheckedRunIn
   }
 
   const checked: CheckedRunInput = {
-    inputUri: inputUri as string,
+    inputUri,
+    source: source as DatasetSource,
     task: task as Task,
     promptId: input.promptId,
     modelId: (input.modelId ?? '').trim(),

@@ -2,7 +2,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Field, RecordBatch, Schema, Utf8 } from 'apache-arrow';
 import { openCsv, readCsvHeader } from './csv';
 import { readParquetBatches, readParquetInfo } from './parquetRead';
+import { HubSettings, openHubDataset, readHubDatasetSchema } from './huggingface';
 import { headObject, openObjectStream, s3RangeBlob } from './s3';
+import type { DatasetSource } from '../shared/types';
 
 export type DatasetFormat = 'csv' | 'parquet';
 
@@ -72,4 +74,20 @@ export async function openDataset(s3: S3Client, uri: string): Promise<DatasetRow
   const object = await openObjectStream(s3, uri);
   const { columns, rows } = await openCsv(object.body, uri);
   return { schema: csvSchema(columns), eTag: object.eTag, rows };
+}
+
+/** Where datasets are read from: S3 for objects, the Hub (endpoint and token) for Hugging Face ids. */
+export interface DatasetClients {
+  s3: S3Client;
+  hub: HubSettings;
+}
+
+export async function readSourceSchema(clients: DatasetClients, source: DatasetSource): Promise<{ schema: Schema; eTag: string }> {
+  if ('huggingFace' in source) return readHubDatasetSchema(clients.hub, source.huggingFace);
+  return readDatasetSchema(clients.s3, source.s3Uri);
+}
+
+export async function openSource(clients: DatasetClients, source: DatasetSource): Promise<DatasetRows> {
+  if ('huggingFace' in source) return openHubDataset(clients.hub, source.huggingFace);
+  return openDataset(clients.s3, source.s3Uri);
 }

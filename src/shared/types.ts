@@ -9,13 +9,16 @@ import type { RunEstimate } from '../core/estimate';
 
 export type { InvocationType };
 
+/** Where rows come from. Hugging Face datasets are read from the Hub's Parquet conversion (`config` defaults to `default`). */
+export type DatasetSource = { s3Uri: string } | { huggingFace: { datasetId: string; split: string; config?: string } };
+
 export const TASK_QUEUE = 'bedrock-batch';
 export const BATCH_RUN_WORKFLOW = 'batchRun';
 
 /** One JSON object: what `temporal workflow start --input`, the Web UI and our CLI send. */
 export interface RunInput {
-  /** Dataset: a CSV (header row = column names) or Parquet object on S3. */
-  input: { s3Uri: string };
+  /** Dataset: a CSV (header row = column names) or Parquet object on S3, or a Hugging Face dataset split. */
+  input: DatasetSource;
   task: 'text' | 'embedding';
   /** Template id under templates/ (text runs). Embedding runs read the `input_text` column. */
   promptId?: string;
@@ -47,7 +50,9 @@ export interface ResolvedRun {
   runKey: string;
   runName: string;
   task: Task;
+  /** Display form of the source (`s3://…` or `hf://datasets/<id>/<config>/<split>`). */
   inputUri: string;
+  source: DatasetSource;
   inputETag: string;
   promptId?: string;
   template?: string;

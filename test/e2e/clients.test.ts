@@ -19,7 +19,7 @@ const sample = JSON.parse(readFileSync(resolve(__dirname, '../../samples/run-tex
 beforeAll(async () => {
   stack = await startLocalStack({ inProgressMs: 300 });
   worker = await startWorker(stack);
-  await uploadCsv(stack.s3, sample.input.s3Uri, sampleRows(300).map(({ id, topic }) => ({ id, topic })));
+  await uploadCsv(stack.s3, (sample.input as { s3Uri: string }).s3Uri, sampleRows(300).map(({ id, topic }) => ({ id, topic })));
   Object.assign(process.env, stack.env);
 }, 180_000);
 

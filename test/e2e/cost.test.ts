@@ -18,7 +18,7 @@ const sampleRun: RunInput = { ...sample, pollIntervalSeconds: 1 };
 beforeAll(async () => {
   stack = await startLocalStack({ inProgressMs: 300 });
   worker = await startWorker(stack);
-  await writeObject(stack.s3, sample.input.s3Uri, readFileSync(resolve(__dirname, '../../samples/topics.csv')));
+  await writeObject(stack.s3, (sample.input as { s3Uri: string }).s3Uri, readFileSync(resolve(__dirname, '../../samples/topics.csv')));
   Object.assign(process.env, stack.env);
 }, 180_000);
 
@@ -27,7 +27,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const deps = () => ({ s3: stack.s3, bedrock: stack.bedrock, templatesDir: TEMPLATES_DIR, defaults: loadRunDefaults(), prices: loadPriceTable() });
+const deps = () => ({ s3: stack.s3, bedrock: stack.bedrock, templatesDir: TEMPLATES_DIR, defaults: loadRunDefaults(), prices: loadPriceTable(), hub: { endpoint: 'http://127.0.0.1:9' } });
 
 test('estimate on the shipped sample prints records, jobs, tokens and cost, and submits nothing', async () => {
   const lines: string[] = [];

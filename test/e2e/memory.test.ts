@@ -51,6 +51,7 @@ async function preprocessInChild(rows: number): Promise<{ rows: number; shards: 
     runName: 'mem',
     task: 'text',
     inputUri: uri,
+    source: { s3Uri: uri },
     inputETag: head!.eTag,
     promptId: 'question_answering',
     template: 'Q: {source}',

@@ -9,11 +9,12 @@ import { ShardTokenTally } from '../../src/activities/prepareShards';
 import { ShardFileSink } from '../../src/activities/shardFiles';
 import { createS3Client, s3SettingsFromEnv } from '../../src/io/s3';
 import { ResolvedRun } from '../../src/shared/types';
+import { hubSettingsFromEnv } from '../../src/io/huggingface';
 
 async function main() {
   const run = JSON.parse(process.argv[2]) as ResolvedRun;
   const s3 = createS3Client(s3SettingsFromEnv());
-  const scan = await scanDataset(s3, run, (schema: Schema) => new ShardTokenTally(new ShardFileSink(s3, run.runUri, schema)));
+  const scan = await scanDataset({ s3, hub: hubSettingsFromEnv() }, run, (schema: Schema) => new ShardTokenTally(new ShardFileSink(s3, run.runUri, schema)));
   process.stdout.write(`${JSON.stringify({ rows: scan.rowCount, shards: scan.shards.length, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
   s3.destroy();
 }

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { loadPriceTable, loadRunDefaults } from '../../src/config';
 import { TASK_QUEUE } from '../../src/shared/types';
+import type { HubSettings } from '../../src/io/huggingface';
 import { createBatchWorker } from '../../src/worker';
 import { LocalStack } from './localStack';
 
@@ -18,7 +19,7 @@ export interface RunningWorker {
 /** An in-process worker and a client on the stack's Temporal server. */
 let runtimeInstalled = false;
 
-export async function startWorker(stack: LocalStack): Promise<RunningWorker> {
+export async function startWorker(stack: LocalStack, hub: HubSettings = { endpoint: 'http://127.0.0.1:9' }): Promise<RunningWorker> {
   if (!runtimeInstalled) {
     // Expected workflow failures (bad-input tests) would otherwise flood the test output.
     Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -30,7 +31,7 @@ export async function startWorker(stack: LocalStack): Promise<RunningWorker> {
     connection: native,
     namespace: 'default',
     taskQueue: TASK_QUEUE,
-    deps: { s3: stack.s3, bedrock: stack.bedrock, templatesDir: TEMPLATES_DIR, defaults: loadRunDefaults(), prices: loadPriceTable() },
+    deps: { s3: stack.s3, bedrock: stack.bedrock, templatesDir: TEMPLATES_DIR, defaults: loadRunDefaults(), prices: loadPriceTable(), hub },
     workflowBundle,
   });
   const running = worker.run();
