@@ -1,4 +1,4 @@
-import type { BlobLike } from './blob';
+import { BlobLike, rangedBlob } from './blob';
 
 /**
  * Plain `fetch` against the Hugging Face Hub's HTTP API: JSON calls with the Hub's error codes
@@ -175,18 +175,7 @@ export interface HubFileRef {
  * b-a bytes — a 200 (Range ignored) is refused before its body is read.
  */
 export function hubRangeBlob(hub: HubSettings, datasetId: string, file: HubFileRef): BlobLike {
-  const view = (start: number, end: number): BlobLike => ({
-    size: end - start,
-    slice(a?: number, b?: number): BlobLike {
-      const [s, e] = clampSlice(end - start, a, b);
-      return view(start + s, start + e);
-    },
-    async arrayBuffer(): Promise<ArrayBuffer> {
-      if (end <= start) return new ArrayBuffer(0);
-      return readRange(hub, datasetId, file, start, end);
-    },
-  });
-  return view(0, file.size);
+  return rangedBlob(file.size, (start, end) => readRange(hub, datasetId, file, start, end));
 }
 
 async function readRange(hub: HubSettings, datasetId: string, file: HubFileRef, start: number, end: number): Promise<ArrayBuffer> {
@@ -281,13 +270,3 @@ function checkETag(res: Response, file: HubFileRef, datasetId: string): void {
   }
 }
 
-/** Blob.slice semantics: negative indexes count from the end, everything clamped to [0, size]. */
-function clampSlice(size: number, a?: number, b?: number): [number, number] {
-  const norm = (x: number | undefined, dflt: number) => {
-    if (x === undefined || Number.isNaN(x)) return dflt;
-    const v = Math.trunc(x);
-    return v < 0 ? Math.max(size + v, 0) : Math.min(v, size);
-  };
-  const s = norm(a, 0);
-  return [s, Math.max(s, norm(b, size))];
-}

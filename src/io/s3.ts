@@ -10,7 +10,7 @@ import {
   S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import type { BlobLike } from './blob';
+import { BlobLike, rangedBlob } from './blob';
 import { createObjectWriter } from './objectWriter';
 import { formatS3Uri, joinS3Uri, parseS3Uri, requireKey } from './s3Uri';
 
@@ -160,25 +160,16 @@ export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> 
  */
 export function s3RangeBlob(s3: S3Client, uri: string, size: number, opts: { eTag?: string } = {}): BlobLike {
   const { bucket, key } = requireKey(uri);
-  const view = (start: number, end: number): BlobLike => ({
-    size: end - start,
-    slice(a?: number, b?: number): BlobLike {
-      const [s, e] = clampSlice(end - start, a, b);
-      return view(start + s, start + e);
-    },
-    async arrayBuffer(): Promise<ArrayBuffer> {
-      if (end <= start) return new ArrayBuffer(0);
-      const bytes = await getRange(s3, bucket, key, start, end, opts.eTag);
-      const whole = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength;
-      if (whole && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
-      // Otherwise a copy: wasm-bindgen checks `instanceof ArrayBuffer` against this realm's
-      // constructor, and a Buffer may be a view into a larger shared pool.
-      const out = new ArrayBuffer(bytes.byteLength);
-      new Uint8Array(out).set(bytes);
-      return out;
-    },
+  return rangedBlob(size, async (start, end) => {
+    const bytes = await getRange(s3, bucket, key, start, end, opts.eTag);
+    const whole = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength;
+    if (whole && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+    // Otherwise a copy: wasm-bindgen checks `instanceof ArrayBuffer` against this realm's
+    // constructor, and a Buffer may be a view into a larger shared pool.
+    const out = new ArrayBuffer(bytes.byteLength);
+    new Uint8Array(out).set(bytes);
+    return out;
   });
-  return view(0, size);
 }
 
 const RANGE_ATTEMPTS = 3;
@@ -211,14 +202,3 @@ async function getRange(s3: S3Client, bucket: string, key: string, start: number
   }
 }
 
-/** Blob.slice semantics: negative indexes count from the end, everything clamped to [0, size]. */
-function clampSlice(size: number, a?: number, b?: number): [number, number] {
-  const norm = (x: number | undefined, dflt: number) => {
-    if (x === undefined || Number.isNaN(x)) return dflt;
-    const v = Math.trunc(x);
-    return v < 0 ? Math.max(size + v, 0) : Math.min(v, size);
-  };
-  const s = norm(a, 0);
-  const e = norm(b, size);
-  return [s, Math.max(s, e)];
-}
