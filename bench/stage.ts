@@ -1,27 +1,170 @@
 /**
- * One benchmark stage in its own process, so peak RSS belongs to that stage alone.
- * argv: prep <ResolvedRun JSON>. Prints one JSON line.
+ * One benchmark stage in its own process, so that peak RSS (`process.resourceUsage().maxRSS`)
+ * belongs to that stage alone. argv[2] is a JSON request; the last stdout line is a JSON report.
+ *
+ *   {mode: 'prep', stage, run}                      scanDataset → ShardTokenTally → ShardFileSink (the app's preprocessing)
+ *   {mode: 'collect', stage, run, shards, jobIds}   makeCollectShard(deps).collectShard per shard, in an activity context
+ *   {mode: 'outputs', run, spec}                    setup: Bedrock-shaped outputs for the shards (not measured)
+ *
+ * Environment: AWS_ENDPOINT_URL_S3 and credentials of the moto server.
  */
-import { Schema } from 'apache-arrow';
-import { scanDataset } from '../src/activities/datasetScan';
+import { performance } from 'node:perf_hooks';
+import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { Context, asyncLocalStorage } from '@temporalio/activity';
+import type { Schema } from 'apache-arrow';
+import { makeCollectShard } from '../src/activities/collectShard';
+import { ScannedRecord, scanDataset } from '../src/activities/datasetScan';
+import type { ActivityDeps } from '../src/activities/deps';
 import { ShardTokenTally } from '../src/activities/prepareShards';
 import { ShardFileSink } from '../src/activities/shardFiles';
+import { loadPriceTable, loadRunDefaults } from '../src/config';
+import type { ShardSink } from '../src/core/shardPlan';
 import { hubSettingsFromEnv } from '../src/io/huggingface';
 import { createS3Client, s3SettingsFromEnv } from '../src/io/s3';
-import { ResolvedRun } from '../src/shared/types';
+import type { ResolvedRun } from '../src/shared/types';
+import { MemorySampler, REGION, ShardInfo, StageReport, instrumentS3 } from './common';
+import { OutputSpec, jobArnOf, writeBedrockOutputs } from './outputs';
+
+type Request =
+  | { mode: 'prep'; stage: string; run: ResolvedRun }
+  | { mode: 'collect'; stage: string; run: ResolvedRun; shards: ShardInfo[]; jobIds: string[] }
+  | { mode: 'outputs'; stage: string; spec: OutputSpec };
+
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+/** Passes records through, adding up the time the producer spends awaiting the real sink. */
+class TimedSink implements ShardSink<ScannedRecord> {
+  awaitNs = 0n;
+  constructor(private readonly inner: ShardSink<ScannedRecord>) {}
+  async write(shard: number, item: ScannedRecord): Promise<void> {
+    const t = process.hrtime.bigint();
+    await this.inner.write(shard, item);
+    this.awaitNs += process.hrtime.bigint() - t;
+  }
+  async close(shard: number): Promise<void> {
+    const t = process.hrtime.bigint();
+    await this.inner.close(shard);
+    this.awaitNs += process.hrtime.bigint() - t;
+    log(`  shard ${shard} closed`);
+  }
+}
+
+/**
+ * An activity context like the worker's (and @temporalio/testing's MockActivityEnvironment, not
+ * installed here): Context.current() inside `fn` resolves to it; heartbeats are counted.
+ */
+async function inActivity<T>(activityType: string, fn: () => Promise<T>, onHeartbeat: () => void): Promise<T> {
+  const info = {
+    taskToken: new Uint8Array(),
+    activityId: 'bench',
+    activityType,
+    workflowType: 'bedrockJob',
+    workflowNamespace: 'default',
+    workflowExecution: { workflowId: 'bench', runId: 'bench' },
+    attempt: 1,
+    isLocal: false,
+    startToCloseTimeoutMs: 7_200_000,
+    heartbeatTimeoutMs: 30_000,
+    scheduleToCloseTimeoutMs: 0,
+    scheduledTimestampMs: Date.now(),
+    currentAttemptScheduledTimestampMs: Date.now(),
+    taskQueue: 'bedrock-batch',
+    activityNamespace: 'default',
+    namespace: 'default',
+    heartbeatDetails: undefined,
+    priority: {},
+    retryPolicy: undefined,
+  } as unknown as ConstructorParameters<typeof Context>[0];
+  const logger = { log() {}, trace() {}, debug() {}, info() {}, warn: log, error: log } as unknown as ConstructorParameters<typeof Context>[5];
+  const ctx = new Context(info, new Promise<never>(() => undefined), new AbortController().signal, () => onHeartbeat(), undefined, logger, undefined as never, {} as never);
+  return asyncLocalStorage.run(ctx, fn);
+}
 
 async function main() {
-  const run = JSON.parse(process.argv[3]) as ResolvedRun;
+  const req = JSON.parse(process.argv[2]) as Request;
   const s3 = createS3Client(s3SettingsFromEnv());
-  const started = process.hrtime.bigint();
-  const cpuStart = process.cpuUsage();
-  const scan = await scanDataset({ s3, hub: hubSettingsFromEnv() }, run, (schema: Schema) => new ShardTokenTally(new ShardFileSink(s3, run.runUri, schema)));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpu = process.cpuUsage(cpuStart);
-  process.stdout.write(
-    `${JSON.stringify({ rows: scan.rowCount, shards: scan.shards.length, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
-  );
+  const stats = instrumentS3(s3);
+  const memory = new MemorySampler();
+  const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  let rows = 0;
+  let sinkAwaitSeconds: number | undefined;
+  let extra: Record<string, unknown> = {};
+
+  if (req.mode === 'prep') {
+    let timed: TimedSink | undefined;
+    const scan = await scanDataset({ s3, hub: hubSettingsFromEnv() }, req.run, (schema: Schema) => {
+      timed = new TimedSink(new ShardFileSink(s3, req.run.runUri, schema));
+      return new ShardTokenTally(timed);
+    }, {
+      onProgress: (n) => {
+        if (n % 250_000 === 0) log(`  ${n.toLocaleString()} rows`);
+      },
+    });
+    rows = scan.rowCount;
+    sinkAwaitSeconds = Number(timed!.awaitNs) / 1e9;
+    extra = { shards: scan.shards, inputTokens: scan.inputTokens, tokenizer: scan.tokenizer.kind };
+  } else if (req.mode === 'collect') {
+    const deps: ActivityDeps = {
+      s3,
+      bedrock: new BedrockClient({ region: REGION }),
+      templatesDir: '',
+      defaults: loadRunDefaults(),
+      prices: loadPriceTable(),
+      hub: hubSettingsFromEnv(),
+    };
+    const { collectShard } = makeCollectShard(deps);
+    let heartbeats = 0;
+    let succeeded = 0;
+    let failed = 0;
+    // collectShard reads all output lines first, then HEADs the snapshot: that request splits its time in two.
+    let readOutputsSeconds = 0;
+    let snapshotAt: number | undefined;
+    stats.onRequest = (name, input) => {
+      if (name === 'HeadObject' && String(input.Key).includes('/input-snapshot/') && snapshotAt === undefined) snapshotAt = Date.now();
+    };
+    for (let i = 0; i < req.shards.length; i++) {
+      const shard = req.shards[i];
+      const ts = Date.now();
+      snapshotAt = undefined;
+      const outcome = await inActivity(
+        'collectShard',
+        () => collectShard({ run: req.run, shardIndex: shard.index, attempts: 1, jobArn: jobArnOf(req.jobIds[i]), jobStatus: 'Completed' }),
+        () => heartbeats++,
+      );
+      if (outcome.rows !== shard.records) throw new Error(`shard ${shard.index}: ${outcome.rows} rows out, ${shard.records} in`);
+      rows += outcome.rows;
+      readOutputsSeconds += ((snapshotAt ?? ts) - ts) / 1000;
+      succeeded += outcome.succeeded;
+      failed += outcome.failed;
+      log(`  shard ${shard.index}: ${outcome.rows} rows (${outcome.failed} failed) in ${((Date.now() - ts) / 1000).toFixed(1)} s, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`);
+    }
+    extra = { succeeded, failed, heartbeats, shards: req.shards.length, readOutputsSeconds };
+  } else {
+    const written = await writeBedrockOutputs(s3, req.spec, log);
+    rows = written.lines;
+    extra = { ...written };
+  }
+
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const elu = performance.eventLoopUtilization(elu0);
+  const cpu = process.cpuUsage(cpu0);
+  const report: StageReport = {
+    stage: req.stage,
+    rows,
+    seconds,
+    cpuUserSeconds: cpu.user / 1e6,
+    cpuSystemSeconds: cpu.system / 1e6,
+    maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    idleShare: elu.idle / (elu.idle + elu.active),
+    sinkAwaitSeconds,
+    s3: stats,
+    memoryPeaksMb: memory.stop(),
+    extra,
+  };
   s3.destroy();
+  process.stdout.write(`\n${JSON.stringify(report)}\n`);
 }
 
 main().catch((err) => {
