@@ -13,9 +13,15 @@ export interface CsvRows {
   rows: AsyncIterable<string[]>;
 }
 
+/**
+ * The csv-parse options every CSV read uses (whole files here, byte ranges in csvSplit.ts): the two must
+ * count records identically. Arrays, not objects: the template is compiled against column indexes once
+ * (faster, see data-path.md).
+ */
+export const csvParserOptions = Object.freeze({ bom: true, relax_column_count: false, skip_empty_lines: true } as const);
+
 function parser() {
-  // Arrays, not objects: the template is compiled against column indexes once (faster, see data-path.md).
-  return parse({ bom: true, relax_column_count: false, skip_empty_lines: true });
+  return parse({ ...csvParserOptions });
 }
 
 function describe(err: unknown, source: string): Error {

@@ -9,20 +9,35 @@ import { PrefetchingBlob } from './prefetchBlob';
 import { headObject, s3RangeBlob } from './s3';
 
 export interface ParquetReadOptions {
-  /** Rows per yielded batch (default 50,000). Memory is bounded by the file's row-group size, not by this. */
+  /**
+   * Rows per yielded batch (default 8,192). wasm decodes one batch at a time from the row group's
+   * compressed column chunks, so this bounds the decoded part of wasm (and JS) memory; the file's
+   * row-group size still bounds the compressed part.
+   */
   batchSize?: number;
   columns?: string[];
+  /**
+   * Only row groups `start` (inclusive) to `end` (exclusive), as cut by a planner from
+   * `ParquetFileInfo.rowGroupRows`; the first row yielded is then row `rowGroupFirstRow[start]`
+   * of the file. An empty range yields one empty batch (the schema), like an empty file.
+   */
+  rowGroups?: { start: number; end: number };
 }
 
 export interface ParquetFileInfo {
   numRows: number;
   numRowGroups: number;
   rowGroups: Array<{ numRows: number; totalByteSize: number }>;
+  /** Rows of each row group (same as rowGroups[i].numRows). */
+  rowGroupRows: number[];
+  /** File row index of each row group's first row (prefix sums of rowGroupRows). */
+  rowGroupFirstRow: number[];
   keyValueMetadata: Record<string, string>;
   schema: Schema;
 }
 
 const MiB = 1024 * 1024;
+const DEFAULT_BATCH_ROWS = 8192;
 /** Fetched in one GET: footer plus page index for all but very wide or very long files. */
 const TAIL_BYTES = MiB;
 
@@ -107,10 +122,19 @@ export async function readParquetInfo(blob: BlobLike): Promise<ParquetFileInfo> 
       return out;
     });
     const kv = fileMeta.keyValueMetadata() as Map<string, string>;
+    const rowGroupRows = rowGroups.map((g) => g.numRows);
+    const rowGroupFirstRow: number[] = [];
+    let first = 0;
+    for (const n of rowGroupRows) {
+      rowGroupFirstRow.push(first);
+      first += n;
+    }
     const info: ParquetFileInfo = {
       numRows: fileMeta.numRows(),
       numRowGroups: meta.numRowGroups(),
       rowGroups,
+      rowGroupRows,
+      rowGroupFirstRow,
       // ARROW:schema is arrow-rs's own serialised schema, surfaced as `schema` instead.
       keyValueMetadata: Object.fromEntries([...kv].filter(([k]) => k !== 'ARROW:schema')),
       schema: arrowSchemaOf(file),
@@ -136,19 +160,28 @@ export async function* readParquetBatches(blob: BlobLike, opts: ParquetReadOptio
       const missing = opts.columns.filter((c) => !schema.fields.some((f) => f.name === c));
       if (missing.length) throw new Error(`parquet file has no column(s) ${missing.join(', ')}`);
     }
-    const groups = rowGroupRanges(file, footerStart, opts.columns);
     const meta = file.metadata();
     const numGroups = meta.numRowGroups();
     meta.free();
+    const { start, end } = opts.rowGroups ?? { start: 0, end: numGroups };
+    if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= numGroups)) {
+      throw new RangeError(`parquet read: row groups [${start}, ${end}) are not within the file's ${numGroups}`);
+    }
+    const groups = start < end ? rowGroupRanges(file, footerStart, opts.columns) : undefined;
+    const batchSize = opts.batchSize ?? DEFAULT_BATCH_ROWS;
     let yielded = false;
-    for (let g = 0; g < numGroups; g++) {
+    for (let g = start; g < end; g++) {
       const ranges = groups?.[g] ?? [];
       pf.serve([tail, ...(await Promise.all(ranges.map(([a, b]) => pf.fetch(a, b))))]);
-      const stream = (await file.stream({ rowGroups: [g], batchSize: opts.batchSize ?? 50_000, columns: opts.columns })) as ReadableStream<pw.RecordBatch>;
+      const stream = (await file.stream({ rowGroups: [g], batchSize, columns: opts.columns })) as ReadableStream<pw.RecordBatch>;
       const reader = stream.getReader();
       try {
         for (;;) {
           const { done, value } = await reader.read();
+          // arrow-rs fetches all of the group's column chunks before it decodes the first batch, so
+          // from here on the prefetched copies are dead weight; a read they would have served
+          // (a layout we did not predict) falls through to the underlying blob.
+          pf.serve([tail]);
           if (done) break;
           // intoIPCStream consumes the wasm batch, so nothing is left to free on the wasm side.
           for (const batch of tableFromIPC(value.intoIPCStream()).batches) {

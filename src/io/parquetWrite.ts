@@ -9,7 +9,14 @@ import { footerLength, footerRowCount } from './parquetFooter';
 import { type ObjectWriter, createObjectWriter } from './objectWriter';
 
 export interface ParquetWriteOptions {
-  compression?: 'zstd' | 'snappy';
+  compression?: 'zstd' | 'snappy' | 'lz4' | 'none';
+  /**
+   * Dictionary encoding (default on). Off saves the writer hashing every value, which is wasted on
+   * columns of long, mostly unique strings (arrow-rs gives up on the dictionary after 1 MiB anyway).
+   */
+  dictionary?: boolean;
+  /** Min/max statistics (default 'page'). 'none' saves comparing every value; fine for files only read whole. */
+  statistics?: 'none' | 'chunk' | 'page';
   /** Default 50,000. */
   maxRowGroupRows?: number;
   /** Default 64 MiB. wasm memory never shrinks and peaks at a few times the open row group, so bound it in bytes too. */
@@ -26,12 +33,17 @@ const DEFAULT_ROW_GROUP_BYTES = 64 * MiB;
 const SLICES_PER_ROW_GROUP = 8;
 const FOOTER_CHECK_BYTES = MiB;
 
+const COMPRESSION = { zstd: pw.Compression.ZSTD, snappy: pw.Compression.SNAPPY, lz4: pw.Compression.LZ4_RAW, none: pw.Compression.UNCOMPRESSED } as const;
+const STATISTICS = { none: pw.EnabledStatistics.None, chunk: pw.EnabledStatistics.Chunk, page: pw.EnabledStatistics.Page } as const;
+
 function writerProperties(opts: ParquetWriteOptions): pw.WriterProperties {
   // Every setter consumes the builder and returns a new one, so it must be chained.
   let builder = new pw.WriterPropertiesBuilder()
-    .setCompression(opts.compression === 'snappy' ? pw.Compression.SNAPPY : pw.Compression.ZSTD)
+    .setCompression(COMPRESSION[opts.compression ?? 'zstd'])
     .setMaxRowGroupSize(opts.maxRowGroupRows ?? 50_000)
     .setMaxRowGroupBytes(opts.maxRowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES);
+  if (opts.dictionary === false) builder = builder.setDictionaryEnabled(false);
+  if (opts.statistics) builder = builder.setStatisticsEnabled(STATISTICS[opts.statistics]);
   if (opts.keyValueMetadata && Object.keys(opts.keyValueMetadata).length) {
     builder = builder.setKeyValueMetadata(new Map(Object.entries(opts.keyValueMetadata)));
   }

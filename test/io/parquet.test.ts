@@ -139,6 +139,31 @@ describe('Parquet on S3', () => {
     expect(batches.map((b) => b.numRows)).toEqual([300, 300, 300, 100]);
   });
 
+  it('gives each row group\'s row count and first row', async () => {
+    const head = await headObject(env.s3, uri);
+    const info = await readParquetInfo(s3RangeBlob(env.s3, uri, head!.size));
+    expect(info.rowGroupRows).toEqual([300, 300, 300, 100]);
+    expect(info.rowGroupFirstRow).toEqual([0, 300, 600, 900]);
+  });
+
+  it('reads only the row groups [start, end) asked for', async () => {
+    const middle = await collect(readParquetFromS3(env.s3, uri, { rowGroups: { start: 1, end: 3 } }));
+    expect(rowsOf(middle)).toEqual(rows.slice(300, 900));
+    const last = await collect(readParquetFromS3(env.s3, uri, { rowGroups: { start: 3, end: 4 }, batchSize: 64 }));
+    expect(last.map((b) => b.numRows)).toEqual([64, 36]);
+    expect(rowsOf(last)).toEqual(rows.slice(900));
+    const ids = await collect(readParquetFromS3(env.s3, uri, { rowGroups: { start: 0, end: 1 }, columns: ['record_id'] }));
+    expect(ids.flatMap((b) => b.toArray().map((r) => r.record_id))).toEqual(rows.slice(0, 300).map((r) => r.record_id));
+  });
+
+  it('yields one empty batch with the schema for an empty row-group range, and rejects one outside the file', async () => {
+    const empty = await collect(readParquetFromS3(env.s3, uri, { rowGroups: { start: 2, end: 2 } }));
+    expect(empty.map((b) => b.numRows)).toEqual([0]);
+    expect(empty[0].schema.fields.map((f) => f.name)).toEqual(['record_id', 'text', 'tokens', 'embedding']);
+    await expect(collect(readParquetFromS3(env.s3, uri, { rowGroups: { start: 3, end: 5 } }))).rejects.toThrow(/row groups \[3, 5\)/);
+    await expect(collect(readParquetFromS3(env.s3, uri, { rowGroups: { start: 2, end: 1 } }))).rejects.toThrow(RangeError);
+  });
+
   it('stores key-value metadata (without exposing ARROW:schema)', async () => {
     const head = await headObject(env.s3, uri);
     const info = await readParquetInfo(s3RangeBlob(env.s3, uri, head!.size));
@@ -326,6 +351,15 @@ describe('Parquet on local files', () => {
       expect(projected.reads()).toBe(1 + 4);
     });
 
+    it('reads a row-group range in small batches from one range per group, never from the source', async () => {
+      const { blob, reads } = instrumented(await openAsBlob(path));
+      const batches = await collect(readParquetBatches(blob, { rowGroups: { start: 1, end: 3 }, batchSize: 128 }));
+      expect(batches.length).toBeGreaterThan(2 * 7);
+      expect(batches.flatMap((b) => b.toArray().map((r) => r.t))).toEqual(values.slice(1000, 3000));
+      expect(batches.flatMap((b) => Array.from(b.getChild('id')!))).toEqual(values.slice(1000, 3000).map((_, i) => 1000 + i));
+      expect(reads()).toBe(1 + 2);
+    });
+
     it.each([1, 2, 4])('rejects (rather than crashing wasm) when read %i fails', async (n) => {
       const { blob } = instrumented(await openAsBlob(path), n);
       await expect(collect(readParquetBatches(blob))).rejects.toThrow('injected read failure');
@@ -334,6 +368,17 @@ describe('Parquet on local files', () => {
     it('still works after injected failures', async () => {
       expect(await parquetRowCount(await openAsBlob(path))).toBe(4000);
     });
+  });
+
+  it.each([
+    ['snappy without dictionaries', { compression: 'snappy', dictionary: false }],
+    ['lz4 without statistics', { compression: 'lz4', statistics: 'none' }],
+    ['uncompressed, chunk statistics', { compression: 'none', statistics: 'chunk', dictionary: false }],
+  ] as const)('round-trips with %s', async (_name, opts) => {
+    const path = join(dir, `opts-${opts.compression}.parquet`);
+    const rows = makeRows(120);
+    await writeParquetToFile(path, [batchOf(rows)], { ...opts, maxRowGroupRows: 50 });
+    expect(rowsOf(await collect(readParquetFile(path)))).toEqual(rows);
   });
 
   it('leaves no file behind when the write fails', async () => {

@@ -21,6 +21,26 @@ describe('sampled token estimate', () => {
     expect(Math.abs(attributed - truth) / truth).toBeLessThan(0.1);
   });
 
+  it('thins the sample once it has enough counts, unless every prompt is to be counted', () => {
+    let calls = 0;
+    const counting = (t: string) => {
+      calls += 1;
+      return words(t);
+    };
+    const e = new SampledTokenEstimate(counting, 100, 10, 50);
+    let attributed = 0;
+    for (let i = 0; i < 100_000; i++) attributed += e.add('a b c d');
+    // 100 warmup, 50 at one in 10 (rows 101..600), then one in 200.
+    expect(calls).toBe(100 + 50 + Math.floor((100_000 - 600) / 200));
+    expect(e.total()).toBe(400_000);
+    expect(attributed).toBe(400_000);
+    calls = 0;
+    const exact = new SampledTokenEstimate(counting, 100, 1, 50);
+    for (let i = 0; i < 10_000; i++) exact.add('a b');
+    expect(calls).toBe(10_000);
+    expect(exact.exact()).toBe(true);
+  });
+
   it('falls back to four characters a token before any sample', () => {
     expect(new SampledTokenEstimate(words).ratio()).toBe(0.25);
   });
