@@ -18,6 +18,7 @@ export interface ShardInfo {
   index: number;
   records: number;
   bytes: number;
+  jsonlUri: string;
 }
 
 /** The run a stage works on, built by hand as resolveRun would (see src/shared/types.ts). */
@@ -124,9 +125,7 @@ export interface StageReport {
   cpuSystemSeconds: number;
   maxRssMb: number;
   /** Share of the stage's wall time the event loop sat idle: with one JS thread and no disk I/O, that is time waiting on S3. */
-  idleShare: number;
-  /** Time spent inside awaits of the shard sink (JSONL upload backpressure + snapshot Parquet queue). Prep only. */
-  sinkAwaitSeconds?: number;
+  idleShare?: number;
   s3: S3Stats;
   memoryPeaksMb: Record<string, number>;
   extra?: Record<string, unknown>;

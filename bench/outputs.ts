@@ -30,6 +30,13 @@ export interface OutputsWritten {
 }
 
 const ERROR_EVERY = 1000;
+/**
+ * Distinct vectors. Real embeddings never repeat, so Parquet's dictionary encoding gives up after
+ * its 1 MiB dictionary page; a pool of 64 vectors (65,536 distinct floats) kept it going for the
+ * whole file and cost the writer 2.6× the CPU of real data. 1024 vectors (1M distinct floats per
+ * 1024-d row group) behave like real data and still format in about a second.
+ */
+const VECTOR_POOL = 1024;
 const BY_TYPE = Buffer.from(',"embeddingsByType":{"float":');
 
 export function jobIdFor(runUri: string, shard: number): string {
@@ -60,7 +67,7 @@ function claudeOutput(rng: Prng, corpus: string, promptChars: number): { json: s
 }
 
 /** Unit vectors printed as Titan prints float32s (~9 significant digits). A pool: formatting 10^9 floats would dominate setup. */
-function vectorPool(rng: Prng, dims: number, count: number): Buffer[] {
+export function vectorPool(rng: Prng, dims: number, count: number): Buffer[] {
   const pool: Buffer[] = [];
   for (let v = 0; v < count; v++) {
     const xs = Array.from({ length: dims }, () => rng.normal());
@@ -83,13 +90,14 @@ export async function writeBedrockOutputs(s3: S3Client, spec: OutputSpec, log: (
   const started = Date.now();
   const rng = new Prng(`outputs:${spec.runUri}`);
   const corpus = spec.kind === 'text' ? buildCorpus(rng, 16 * MiB) : '';
-  const pool = spec.kind === 'embedding' ? vectorPool(rng, spec.dimensions, 64) : [];
+  const pool = spec.kind === 'embedding' ? vectorPool(rng, spec.dimensions, VECTOR_POOL) : [];
   const result: OutputsWritten = { jobIds: [], lines: 0, errorLines: 0, bytes: 0, seconds: 0 };
   for (const shard of spec.shards) {
     const paths = shardPaths(spec.runUri, shard.index);
     const jobId = jobIdFor(spec.runUri, shard.index);
     result.jobIds.push(jobId);
-    const { body } = await openObjectStream(s3, paths.jsonl);
+    // The shard's input JSONL as preprocessing named it (parts name their own shards; see shards.json).
+    const { body } = await openObjectStream(s3, shard.jsonlUri);
     // Text lines are kept as strings; embedding lines as (head, vector index, tokens) and written as
     // Buffers, since ~28 KB strings a line would make setup slower than the stage it feeds.
     const lines: Array<string | [string, number, number]> = [];
@@ -118,7 +126,7 @@ export async function writeBedrockOutputs(s3: S3Client, spec: OutputSpec, log: (
     }
     if (lines.length !== shard.records) throw new Error(`shard ${shard.index}: ${lines.length} input lines, expected ${shard.records}`);
     shuffle(lines, rng);
-    const name = paths.jsonl.slice(paths.jsonl.lastIndexOf('/') + 1);
+    const name = shard.jsonlUri.slice(shard.jsonlUri.lastIndexOf('/') + 1);
     const writer = createObjectWriter(s3, `${paths.bedrockOutput}${jobId}/${name}.out`, { partSize: 64 * MiB, queueSize: 2 });
     let chunk = '';
     for (const line of lines) {

@@ -11,6 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -196,14 +197,15 @@ function mainTable(results: Result[]): string {
     }
     const x = r.report;
     lines.push(
-      `| ${r.stage}${r.profile ? ' (profiled)' : ''} | ${fmtInt(x.rows)} | ${x.seconds.toFixed(1)} | ${fmtInt(x.rows / x.seconds)} | ${(x.s3.bytesIn / MiB / x.seconds).toFixed(1)} | ${x.maxRssMb} | ${(100 * x.idleShare).toFixed(0)}% | ${t.text} | ${t.met} |`,
+      `| ${r.stage}${r.profile ? ' (profiled)' : ''} | ${fmtInt(x.rows)} | ${x.seconds.toFixed(1)} | ${fmtInt(x.rows / x.seconds)} | ${(x.s3.bytesIn / MiB / x.seconds).toFixed(1)} | ${x.maxRssMb} | ${x.idleShare === undefined ? '—' : `${(100 * x.idleShare).toFixed(0)}%`} | ${t.text} | ${t.met} |`,
     );
   }
   return lines.join('\n');
 }
 
 function split(x: StageReport): string {
-  if (x.sinkAwaitSeconds !== undefined) return `in sink awaits ${x.sinkAwaitSeconds.toFixed(1)} s`;
+  const prep = x.extra as { parts?: number; threads?: number; planSeconds?: number } | undefined;
+  if (prep?.parts !== undefined) return `plan ${prep.planSeconds!.toFixed(1)} s; ${prep.parts} parts on ${prep.threads} threads ${(x.seconds - prep.planSeconds!).toFixed(1)} s`;
   const read = (x.extra as { readOutputsSeconds?: number } | undefined)?.readOutputsSeconds;
   return read === undefined ? '' : `output lines → Map ${read.toFixed(1)} s; snapshot read + join + Parquet write ${(x.seconds - read).toFixed(1)} s`;
 }
@@ -230,10 +232,10 @@ function detailTable(results: Result[]): string {
 
 const NOTES = `Method
 - Each stage runs in its own Node process (bench/stage.ts, \`node --import tsx\`); "seconds" is measured inside it around the app call (excludes process start-up and tsx compile, shown in "wall s"); "peak RSS" is that process's \`process.resourceUsage().maxRSS\`.
-- prep-*: \`scanDataset\` → \`ShardTokenTally\` → \`ShardFileSink\` (the body of the prepareShards activity minus the shards.json manifest and estimate), template question_answering, ${'anthropic.claude-3-haiku-20240307-v1:0'}, maxRecordsPerJob 50,000, ResolvedRun built by hand with the input's ETag.
+- prep-*: the worker's preprocessing activities — \`planPreparation\` (Parquet footers, or one quote-aware boundary scan of the CSV), \`preparePart\` for every part with as many parts at once as threads (each part in a worker thread, as a worker with \`BATCH_PREPARE_THREADS\` = cores runs them), \`combineParts\` (shards.json, estimate) — each inside a Temporal activity Context; template question_answering, ${'anthropic.claude-3-haiku-20240307-v1:0'}, maxRecordsPerJob 50,000, parts of 256 MiB of input, ResolvedRun built by hand with the input's ETag. CPU time and peak RSS include the threads.
 - post-*: \`makeCollectShard(deps).collectShard\` for every shard in turn, run inside a Temporal activity Context set through \`@temporalio/activity\`'s asyncLocalStorage (what MockActivityEnvironment does; @temporalio/testing is not installed). Inputs are the shards that the prep stage (prep-csv, or an unmeasured prep of the embedding CSV) wrote, and Bedrock-shaped outputs generated from their JSONL (shuffled, 0.1% error records, manifest.json.out).
-- MB/s = MB the stage read from S3 (GetObject Content-Length: the CSV; the Parquet ranges; output lines + snapshots) per second.
-- S3-wait share = event-loop idle time / wall time in the stage process (\`performance.eventLoopUtilization\`). The pipeline is one JS thread whose only I/O is S3 sockets, so the loop is idle exactly when nothing can proceed until S3 answers (download bytes, part upload acknowledgements). Wasm Parquet work and GC count as busy. "in sink awaits" is the time prep spent inside \`await sink.write/close\` (JSONL upload backpressure and the snapshot's Parquet queue), a different and overlapping measure. For post-*, the split is at collectShard's HeadObject of the snapshot, which comes after all output lines are in the Map.
+- MB/s = MB the stage read from S3 per second (prep: the input object's size, read once by the parts (the CSV's boundary scan reads it once more); post: GetObject Content-Length of output lines + snapshots).
+- S3-wait share = event-loop idle time / wall time in the stage process (\`performance.eventLoopUtilization\`): post-* run on one JS thread whose only I/O is S3 sockets, so the loop is idle exactly when nothing can proceed until S3 answers. Not measured for prep (—): its work is in threads, and the main loop only waits for them. For post-*, the time split is at collectShard's HeadObject of the snapshot, which comes after all output lines are read.
 - moto runs on the same 2 cores; its CPU time and peak RSS during each stage are in the details.
 - Targets are scaled linearly from the reference size to the rows measured (prep 60 s and post-text 90 s at 2,214,941 rows; post-embed 120 s at 1,000,000), plus peak RSS ≤ 1 GB.`;
 
@@ -255,6 +257,8 @@ async function main() {
       'embed-rows': { type: 'string' },
       'embed-single': { type: 'boolean' },
       profile: { type: 'string' },
+      threads: { type: 'string' },
+      'part-mb': { type: 'string' },
     },
   });
   const fullRows = Number(values.rows ?? FULL_ROWS);
@@ -265,6 +269,10 @@ async function main() {
   const profiled = new Set((values.profile ?? '').split(',').filter(Boolean));
   const embeddingsByType = !values['embed-single'];
   const has = (s: StageName) => stages.includes(s);
+  // Preprocessing threads, as a worker has them by default: one per core.
+  const threads = Number(values.threads ?? availableParallelism());
+  const partBytes = values['part-mb'] ? Number(values['part-mb']) * MiB : undefined;
+  const withParts = (run: ResolvedRun): ResolvedRun => (partBytes ? { ...run, partBytes } : run);
 
   const header = `# Benchmark ${new Date().toISOString()}\n\nN = ${fmtInt(fullRows)} (SimpleCoT look-alike), embeddings M = ${fmtInt(fullEmbed)} × 1024-d${embeddingsByType ? ' (vector twice per line: embedding + embeddingsByType.float, as the emulator answers)' : ''}; sizes ${sizes.join(', ')}; stages ${stages.join(', ')}; ${process.version}, ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length} CPUs.`;
   const results: Result[] = [];
@@ -283,11 +291,11 @@ async function main() {
         if (has('prep-csv') || has('post-text')) {
           const up = await upload(stack.s3, files.csvPath, `input/simplecot-${n}.csv`);
           log(`uploaded CSV ${fmtInt(up.size / MiB)} MiB in ${up.seconds.toFixed(1)} s`);
-          csvRun = textRun({ inputUri: up.uri, eTag: up.eTag, runKey: `csv-${n}`, columns: [...SIMPLECOT_COLUMNS] });
+          csvRun = withParts(textRun({ inputUri: up.uri, eTag: up.eTag, runKey: `csv-${n}`, columns: [...SIMPLECOT_COLUMNS] }));
           const stage: StageName = 'prep-csv';
           log(`${has(stage) ? '' : 'setup: '}prep-csv at ${fmtInt(n)} rows…`);
           const watch = new MotoWatch(stack.pid);
-          const r = await runChild({ mode: 'prep', stage, run: csvRun }, { env: stack.env, profileName: profiled.has(stage) ? `${stage}-${n}` : undefined });
+          const r = await runChild({ mode: 'prep', stage, run: csvRun, threads, inputBytes: up.size }, { env: stack.env, profileName: profiled.has(stage) ? `${stage}-${n}` : undefined });
           const moto = watch.stop();
           shards = (r.report.extra as { shards: ShardInfo[] }).shards;
           if (has(stage)) {
@@ -303,11 +311,11 @@ async function main() {
           } else {
             const up = await upload(stack.s3, files.parquetPath, `input/simplecot-${n}.parquet`);
             log(`uploaded Parquet ${fmtInt(up.size / MiB)} MiB in ${up.seconds.toFixed(1)} s`);
-            const run = textRun({ inputUri: up.uri, eTag: up.eTag, runKey: `parquet-${n}`, columns: [...SIMPLECOT_COLUMNS] });
+            const run = withParts(textRun({ inputUri: up.uri, eTag: up.eTag, runKey: `parquet-${n}`, columns: [...SIMPLECOT_COLUMNS] }));
             log(`prep-parquet at ${fmtInt(n)} rows…`);
             const watch = new MotoWatch(stack.pid);
             try {
-              const r = await runChild({ mode: 'prep', stage, run }, { env: stack.env, profileName: profiled.has(stage) ? `${stage}-${n}` : undefined });
+              const r = await runChild({ mode: 'prep', stage, run, threads, inputBytes: up.size }, { env: stack.env, profileName: profiled.has(stage) ? `${stage}-${n}` : undefined });
               results.push({ stage, rows: n, report: r.report, wallSeconds: r.wallSeconds, moto: watch.stop(), profile: r.profile });
               if (r.profile) log(summarizeProfile(r.profile));
             } catch (err) {
@@ -331,9 +339,9 @@ async function main() {
       const stack = await startStack();
       try {
         const up = await upload(stack.s3, files.csvPath, `input/embed-${m}.csv`);
-        const run = embedRun({ inputUri: up.uri, eTag: up.eTag, runKey: `embed-${m}`, columns: ['id', 'input_text'] });
+        const run = withParts(embedRun({ inputUri: up.uri, eTag: up.eTag, runKey: `embed-${m}`, columns: ['id', 'input_text'] }));
         log(`setup: embedding prep at ${fmtInt(m)} rows…`);
-        const prep = await runChild({ mode: 'prep', stage: 'setup', run }, { env: stack.env });
+        const prep = await runChild({ mode: 'prep', stage: 'setup', run, threads, inputBytes: up.size }, { env: stack.env });
         const shards = (prep.report.extra as { shards: ShardInfo[] }).shards;
         await postStage('post-embed', run, shards, stack, { kind: 'embedding', embeddingsByType, dimensions: 1024 }, profiled, results);
         log(report().split('\n\nDetails')[0]);

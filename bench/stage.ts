@@ -2,7 +2,7 @@
  * One benchmark stage in its own process, so that peak RSS (`process.resourceUsage().maxRSS`)
  * belongs to that stage alone. argv[2] is a JSON request; the last stdout line is a JSON report.
  *
- *   {mode: 'prep', stage, run}                      scanDataset → ShardTokenTally → ShardFileSink (the app's preprocessing)
+ *   {mode: 'prep', stage, run, threads, inputBytes} planPreparation → preparePart per part in worker threads → combineParts
  *   {mode: 'collect', stage, run, shards, jobIds}   makeCollectShard(deps).collectShard per shard, in an activity context
  *   {mode: 'outputs', run, spec}                    setup: Bedrock-shaped outputs for the shards (not measured)
  *
@@ -11,42 +11,26 @@
 import { performance } from 'node:perf_hooks';
 import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { Context, asyncLocalStorage } from '@temporalio/activity';
-import type { Schema } from 'apache-arrow';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { makeCollectShard } from '../src/activities/collectShard';
-import { ScannedRecord, scanDataset } from '../src/activities/datasetScan';
+import { makePrepareParts } from '../src/activities/prepareParts';
 import type { ActivityDeps } from '../src/activities/deps';
-import { ShardTokenTally } from '../src/activities/prepareShards';
-import { ShardFileSink } from '../src/activities/shardFiles';
 import { loadPriceTable, loadRunDefaults } from '../src/config';
-import type { ShardSink } from '../src/core/shardPlan';
 import { hubSettingsFromEnv } from '../src/io/huggingface';
-import { createS3Client, s3SettingsFromEnv } from '../src/io/s3';
-import type { ResolvedRun } from '../src/shared/types';
+import { createS3Client, readObjectText, s3SettingsFromEnv } from '../src/io/s3';
+import type { PreparedPart, ResolvedRun } from '../src/shared/types';
 import { MemorySampler, REGION, ShardInfo, StageReport, instrumentS3 } from './common';
 import { OutputSpec, jobArnOf, writeBedrockOutputs } from './outputs';
 
 type Request =
-  | { mode: 'prep'; stage: string; run: ResolvedRun }
+  | { mode: 'prep'; stage: string; run: ResolvedRun; threads: number; inputBytes: number }
   | { mode: 'collect'; stage: string; run: ResolvedRun; shards: ShardInfo[]; jobIds: string[] }
   | { mode: 'outputs'; stage: string; spec: OutputSpec };
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
-/** Passes records through, adding up the time the producer spends awaiting the real sink. */
-class TimedSink implements ShardSink<ScannedRecord> {
-  awaitNs = 0n;
-  constructor(private readonly inner: ShardSink<ScannedRecord>) {}
-  async write(shard: number, item: ScannedRecord): Promise<void> {
-    const t = process.hrtime.bigint();
-    await this.inner.write(shard, item);
-    this.awaitNs += process.hrtime.bigint() - t;
-  }
-  async close(shard: number): Promise<void> {
-    const t = process.hrtime.bigint();
-    await this.inner.close(shard);
-    this.awaitNs += process.hrtime.bigint() - t;
-    log(`  shard ${shard} closed`);
-  }
+function benchDeps(s3: S3Client): ActivityDeps {
+  return { s3, bedrock: new BedrockClient({ region: REGION }), templatesDir: '', defaults: loadRunDefaults(), prices: loadPriceTable(), hub: hubSettingsFromEnv() };
 }
 
 /**
@@ -89,32 +73,35 @@ async function main() {
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let rows = 0;
-  let sinkAwaitSeconds: number | undefined;
+  let threaded = false;
   let extra: Record<string, unknown> = {};
 
   if (req.mode === 'prep') {
-    let timed: TimedSink | undefined;
-    const scan = await scanDataset({ s3, hub: hubSettingsFromEnv() }, req.run, (schema: Schema) => {
-      timed = new TimedSink(new ShardFileSink(s3, req.run.runUri, schema));
-      return new ShardTokenTally(timed);
-    }, {
-      onProgress: (n) => {
-        if (n % 250_000 === 0) log(`  ${n.toLocaleString()} rows`);
-      },
-    });
-    rows = scan.rowCount;
-    sinkAwaitSeconds = Number(timed!.awaitNs) / 1e9;
-    extra = { shards: scan.shards, inputTokens: scan.inputTokens, tokenizer: scan.tokenizer.kind };
-  } else if (req.mode === 'collect') {
-    const deps: ActivityDeps = {
-      s3,
-      bedrock: new BedrockClient({ region: REGION }),
-      templatesDir: '',
-      defaults: loadRunDefaults(),
-      prices: loadPriceTable(),
-      hub: hubSettingsFromEnv(),
+    // The worker's path: plan, parts in worker threads (one per core), then the shard manifest.
+    const deps: ActivityDeps = { ...benchDeps(s3), threads: { threads: req.threads, s3: s3SettingsFromEnv() } };
+    const { planPreparation, preparePart, combineParts } = makePrepareParts(deps);
+    const plan = await inActivity('planPreparation', () => planPreparation(req.run), () => undefined);
+    const planSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    log(`  ${plan.parts.length} parts planned in ${planSeconds.toFixed(1)} s`);
+    const parts: PreparedPart[] = [];
+    let next = 0;
+    const lane = async () => {
+      while (next < plan.parts.length) {
+        const part = plan.parts[next++];
+        parts[part.index] = await inActivity('preparePart', () => preparePart({ run: req.run, part }), () => undefined);
+        log(`  part ${part.index}: ${parts[part.index].rows} rows, ${parts[part.index].shards} shards`);
+      }
     };
-    const { collectShard } = makeCollectShard(deps);
+    await Promise.all(Array.from({ length: req.threads }, lane));
+    const prepared = await inActivity('combineParts', () => combineParts({ run: req.run, parts }), () => undefined);
+    rows = prepared.rowCount;
+    const manifest = JSON.parse(await readObjectText(s3, prepared.shardManifestUri)) as { shards: ShardInfo[] };
+    // Parts read the input in their threads, with clients of their own: count it here.
+    stats.bytesIn += req.inputBytes;
+    threaded = true;
+    extra = { shards: manifest.shards, parts: plan.parts.length, threads: req.threads, planSeconds, inputTokens: prepared.estimate?.inputTokens };
+  } else if (req.mode === 'collect') {
+    const { collectShard } = makeCollectShard(benchDeps(s3));
     let heartbeats = 0;
     let succeeded = 0;
     let failed = 0;
@@ -157,8 +144,8 @@ async function main() {
     cpuUserSeconds: cpu.user / 1e6,
     cpuSystemSeconds: cpu.system / 1e6,
     maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-    idleShare: elu.idle / (elu.idle + elu.active),
-    sinkAwaitSeconds,
+    // With parts in threads the main loop only waits on them: its idle time says nothing about S3.
+    idleShare: threaded ? undefined : elu.idle / (elu.idle + elu.active),
     s3: stats,
     memoryPeaksMb: memory.stop(),
     extra,

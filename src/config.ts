@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { RunDefaults } from './core/runConfig';
@@ -17,6 +18,8 @@ export interface AppConfig {
   defaults: RunDefaults;
   prices: PriceTable;
   hub: HubSettings;
+  /** Worker threads for preprocessing parts (0: in the activity's own thread). */
+  prepareThreads: number;
 }
 
 export const REPO_ROOT = resolve(__dirname, '..');
@@ -43,6 +46,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     defaults: loadRunDefaults(env.BATCH_DEFAULTS_FILE),
     prices: loadPriceTable(env.BATCH_PRICES_FILE),
     hub: hubSettingsFromEnv(env),
+    prepareThreads: env.BATCH_PREPARE_THREADS === undefined ? availableParallelism() : Math.max(0, Number.parseInt(env.BATCH_PREPARE_THREADS, 10) || 0),
   };
 }
 
@@ -51,7 +55,14 @@ export function createBedrockClient(settings: AppConfig['bedrock'] & { credentia
 }
 
 export function activityDepsFrom(config: AppConfig): ActivityDeps {
-  return { ...createAwsClients(config), templatesDir: config.templatesDir, defaults: config.defaults, prices: config.prices, hub: config.hub };
+  return {
+    ...createAwsClients(config),
+    templatesDir: config.templatesDir,
+    defaults: config.defaults,
+    prices: config.prices,
+    hub: config.hub,
+    ...(config.prepareThreads > 0 ? { threads: { threads: config.prepareThreads, s3: config.s3 } } : {}),
+  };
 }
 
 export function createAwsClients(config: Pick<AppConfig, 's3' | 'bedrock'>) {

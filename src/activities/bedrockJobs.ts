@@ -14,6 +14,7 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import { clientRequestTokenFor } from '../core/runConfig';
 import { HARVESTABLE_JOB_STATUSES, TERMINAL_JOB_STATUSES, bedrockJobName } from '../shared/jobNames';
 import { shardPaths } from '../shared/paths';
+import { shardInputFiles } from './shardLookup';
 import { ResolvedRun } from '../shared/types';
 import { ActivityDeps } from './deps';
 
@@ -62,6 +63,7 @@ export function makeBedrockJobActivities(deps: ActivityDeps) {
     const existing = await findJobByName(bedrock, jobName);
     if (existing?.jobArn) return { jobArn: existing.jobArn, jobName, reused: true };
     const paths = shardPaths(run.runUri, shardIndex);
+    const input = await shardInputFiles(deps.s3, run, shardIndex);
     try {
       const created = await bedrock.send(
         new CreateModelInvocationJobCommand({
@@ -69,7 +71,7 @@ export function makeBedrockJobActivities(deps: ActivityDeps) {
           clientRequestToken: clientRequestTokenFor(run.runKey, shardIndex, attempt),
           roleArn: run.roleArn,
           modelId: run.modelId,
-          inputDataConfig: { s3InputDataConfig: { s3Uri: paths.jsonl, s3InputFormat: 'JSONL' } },
+          inputDataConfig: { s3InputDataConfig: { s3Uri: input.jsonl, s3InputFormat: 'JSONL' } },
           outputDataConfig: { s3OutputDataConfig: { s3Uri: paths.bedrockOutput } },
           timeoutDurationInHours: run.jobTimeoutHours,
           modelInvocationType: run.invocationType,

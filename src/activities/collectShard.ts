@@ -1,13 +1,17 @@
-import { createInterface } from 'node:readline';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import type { RecordBatch } from 'apache-arrow';
 import { Context } from '@temporalio/activity';
-import { headObject, listObjects, openObjectStream, readObjectText } from '../io/s3';
+import { headObject, listObjects, openObjectStream, parseS3Uri, readObjectText } from '../io/s3';
 import { readParquetFromS3 } from '../io/parquetRead';
 import { writeParquetToS3 } from '../io/parquetWrite';
-import { JoinCounts, joinBatch } from '../core/join';
-import { RecordResult, parseOutputLine } from '../core/outputLine';
+import { readLineBatches } from '../io/lineSplitter';
+import { JoinCounts, estimateBatchBytes, joinBatch } from '../core/join';
+import { RecordResult, outputLineParser } from '../core/outputLine';
 import { resolveModelAdapter } from '../models/registry';
-import { shardPaths } from '../shared/paths';
+import { outputFileIndex, outputFileUri, shardPaths } from '../shared/paths';
+import { shardInputFiles } from './shardLookup';
 import { ResolvedRun, ShardOutcome } from '../shared/types';
+import type { Task } from '../models/types';
 import { ActivityDeps } from './deps';
 import { jobIdOfArn } from './bedrockJobs';
 
@@ -22,43 +26,116 @@ export interface CollectShardRequest {
 }
 
 const HEARTBEAT_EVERY_LINES = 5_000;
+const MiB = 1024 * 1024;
+
+/**
+ * Bound on one output file, counted in Arrow bytes of the rows it holds (uncompressed: offsets,
+ * values, validity). The written size is only known once parquet-wasm has flushed the file (and
+ * writeParquetToS3 reports it only at the end), so the bound is applied to what goes in: a file
+ * takes whole joined batches (each ≤ 1/8 of the bound) while they fit. The Parquet file is then at
+ * most about the bound: embeddings (incompressible floats) come out close to it, text ~2× smaller
+ * under SNAPPY. The same data always gives the same file boundaries, so a retry rewrites the same names.
+ */
+export const OUTPUT_FILE_BYTES = 256 * MiB;
+/**
+ * Joined batches are cut to about this many Arrow bytes before they reach the writer: every batch
+ * is copied to IPC and into wasm memory, so a whole 50,000-row snapshot batch of 1024-d vectors
+ * (200 MB) made three 200 MB copies at once.
+ */
+const JOIN_BATCH_BYTES = 8 * MiB;
+/** Rows of the first slice of a shard; later slices follow the bytes per row seen. */
+const FIRST_SLICE_ROWS = 64;
+/**
+ * Row groups: wasm memory peaks at a few times the open row group and never shrinks. Embedding
+ * shards also hold their ≤ 50,000 vectors (200 MB at 1024-d) in the JS heap meanwhile, so their
+ * row groups are kept smaller.
+ */
+const EMBEDDING_ROW_GROUP_BYTES = 32 * MiB;
+const TEXT_ROW_GROUP_BYTES = 64 * MiB;
+/**
+ * SNAPPY for both tasks: postprocessing is CPU-bound, and on SimpleCoT-like text ZSTD took 2.7×
+ * the CPU of SNAPPY to write (1.5 vs 0.55 s per 55k rows) for files 30% smaller (34 vs 49 MiB).
+ * Embeddings (random floats) barely compress either way.
+ */
+const OUTPUT_COMPRESSION = 'snappy' as const;
+
+export interface CollectShardOptions {
+  /** Output file bound (default OUTPUT_FILE_BYTES, or env OUTPUT_FILE_MAX_BYTES); small values for tests. */
+  maxFileBytes?: number;
+}
 
 /**
  * Reads a finished job's output lines (any order) into a map by record id, then streams the
- * shard's input snapshot through the join into the shard's Parquet part. Memory is one shard's
- * results (≤ 50,000 records) plus one snapshot batch.
+ * shard's input snapshot through the join into the shard's Parquet files
+ * (`output/part-SSSSS-FFF.parquet`, each ≤ maxFileBytes, one schema). Memory is one shard's
+ * results (≤ 50,000 records) plus one snapshot batch and one open row group.
  */
-export function makeCollectShard(deps: ActivityDeps) {
+export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions = {}) {
+  const maxFileBytes = opts.maxFileBytes ?? (Number(process.env.OUTPUT_FILE_MAX_BYTES) || OUTPUT_FILE_BYTES);
+  // Slices well under the file bound, so files end close to it (a file takes whole batches).
+  const sliceBytes = Math.max(1, Math.min(JOIN_BATCH_BYTES, Math.floor(maxFileBytes / 8)));
   async function collectShard(req: CollectShardRequest): Promise<ShardOutcome> {
     const { run, shardIndex } = req;
     const adapter = resolveModelAdapter(run.modelId, run.invocationType);
     const paths = shardPaths(run.runUri, shardIndex);
     const jobId = req.jobArn ? jobIdOfArn(req.jobArn) : undefined;
     const results = new Map<string, RecordResult>();
-    if (jobId && !req.failure) {
+    async function readResults() {
+      if (!jobId || req.failure) return;
+      const parse = outputLineParser(adapter);
       let lines = 0;
       for await (const object of listObjects(deps.s3, `${paths.bedrockOutput}${jobId}/`)) {
         if (!object.key.endsWith('.jsonl.out')) continue;
         const { body } = await openObjectStream(deps.s3, object.uri);
-        for await (const line of createInterface({ input: body, crlfDelay: Infinity })) {
-          if (!line.trim()) continue;
-          const result = parseOutputLine(line, adapter);
-          results.set(result.recordId, result);
-          if (++lines % HEARTBEAT_EVERY_LINES === 0) Context.current().heartbeat({ lines });
+        // `reuse`: the parser copies what it keeps (ids, vectors, decoded text) out of each line.
+        for await (const batch of readLineBatches(body, { reuse: true })) {
+          for (const line of batch) {
+            const result = parse(line);
+            if (!result) continue;
+            results.set(result.recordId, result);
+            if (++lines % HEARTBEAT_EVERY_LINES === 0) Context.current().heartbeat({ lines });
+          }
         }
       }
     }
+    // The snapshot's first batch is fetched and decoded while the output lines stream in, so the
+    // two S3 waits overlap.
+    const snapshots = readParquetFromS3(deps.s3, (await shardInputFiles(deps.s3, run, shardIndex)).snapshot);
+    const firstSnapshot = snapshots.next();
+    firstSnapshot.catch(() => undefined);
+    try {
+      await readResults();
+    } catch (err) {
+      snapshots.return(undefined).catch(() => undefined);
+      throw err;
+    }
     const counts: JoinCounts = { rows: 0, succeeded: 0, failed: 0, inputTokens: 0, outputTokens: 0 };
-    const joined = (async function* () {
-      for await (const batch of readParquetFromS3(deps.s3, paths.snapshot)) {
-        yield joinBatch(batch, results, run.task, jobId, counts, req.failure);
-        Context.current().heartbeat({ rows: counts.rows });
+    // Joined batches of ≤ sliceBytes, tagged with their size; one iterator shared by the files.
+    const joined = (async function* (): AsyncGenerator<{ batch: RecordBatch; bytes: number }> {
+      let sliceRows = FIRST_SLICE_ROWS;
+      try {
+        for (let next = await firstSnapshot; !next.done; next = await snapshots.next()) {
+          const snapshot = next.value;
+          if (snapshot.numRows === 0) {
+            yield { batch: joinBatch(snapshot, results, run.task, jobId, counts, req.failure), bytes: 0 };
+            continue;
+          }
+          for (let start = 0; start < snapshot.numRows; ) {
+            const end = Math.min(snapshot.numRows, start + sliceRows);
+            const batch = joinBatch(start === 0 && end === snapshot.numRows ? snapshot : snapshot.slice(start, end), results, run.task, jobId, counts, req.failure);
+            const bytes = estimateBatchBytes(batch);
+            start = end;
+            // Rows per slice follow the bytes per row seen so far (text answers and vectors vary).
+            sliceRows = Math.max(1, Math.min(65_536, Math.floor((sliceBytes * batch.numRows) / Math.max(1, bytes))));
+            yield { batch, bytes };
+          }
+          Context.current().heartbeat({ rows: counts.rows });
+        }
+      } finally {
+        await snapshots.return(undefined);
       }
     })();
-    await writeParquetToS3(deps.s3, paths.part, joined, {
-      compression: run.task === 'embedding' ? 'snappy' : 'zstd',
-      maxRowGroupBytes: 64 * 1024 * 1024,
-    });
+    const files = await writeOutputFiles(run.runUri, shardIndex, run.task, joined);
     // The manifest is what Bedrock bills, and the only token count for families whose records carry none.
     const billed = jobId && !req.failure ? await readManifestTokens(deps, `${paths.bedrockOutput}${jobId}/manifest.json.out`) : undefined;
     if (billed) Object.assign(counts, billed);
@@ -68,10 +145,69 @@ export function makeCollectShard(deps: ActivityDeps) {
       jobArn: req.jobArn,
       jobStatus: req.jobStatus,
       attempts: req.attempts,
-      partUri: paths.part,
+      partUri: files[0].uri,
       message: req.failure?.message,
       ...counts,
+      files,
     };
+  }
+
+  /**
+   * Writes the joined batches into files of at most maxFileBytes (by the batches' Arrow bytes),
+   * every one with the output schema, then deletes this shard's files that an earlier attempt
+   * left beyond the last one written (a retry with fewer files, or the old one-file name).
+   * File boundaries depend only on the data, so a retry rewrites the same names.
+   */
+  async function writeOutputFiles(runUri: string, shardIndex: number, task: Task, joined: AsyncGenerator<{ batch: RecordBatch; bytes: number }>) {
+    try {
+      return await writeFiles(runUri, shardIndex, task, joined);
+    } finally {
+      // Releases the snapshot reader when a write failed half way; not awaited (see parquetWrite).
+      joined.return(undefined).catch(() => undefined);
+    }
+  }
+
+  async function writeFiles(runUri: string, shardIndex: number, task: Task, joined: AsyncGenerator<{ batch: RecordBatch; bytes: number }>) {
+    const files: Array<{ uri: string; rows: number; bytes: number }> = [];
+    let carry = await joined.next();
+    const schema = carry.done ? undefined : carry.value.batch.schema;
+    if (!schema) throw new Error(`shard ${shardIndex}: the input snapshot yielded no batch`);
+    while (files.length === 0 || !carry.done) {
+      let fileBytes = 0;
+      const batches = (async function* () {
+        while (!carry.done) {
+          const { batch, bytes } = carry.value;
+          // A file holds at least one batch; the next batch that would overflow it starts a new one.
+          if (fileBytes > 0 && fileBytes + bytes > maxFileBytes) return;
+          fileBytes += bytes;
+          yield batch;
+          carry = await joined.next();
+        }
+      })();
+      const uri = outputFileUri(runUri, shardIndex, files.length);
+      const written = await writeParquetToS3(deps.s3, uri, batches, {
+        compression: OUTPUT_COMPRESSION,
+        maxRowGroupBytes: task === 'embedding' ? EMBEDDING_ROW_GROUP_BYTES : TEXT_ROW_GROUP_BYTES,
+        // Vectors never repeat: dictionary encoding hashes the first MiB of floats of every column
+        // chunk before giving up (~20% of the writer's CPU on 1024-d rows); on text it costs ~nothing.
+        ...(task === 'embedding' ? { dictionary: false } : {}),
+        schema,
+      });
+      files.push({ uri, rows: written.rows, bytes: written.bytes });
+    }
+    await deleteStaleFiles(runUri, shardIndex, files.length);
+    return files;
+  }
+
+  async function deleteStaleFiles(runUri: string, shardIndex: number, kept: number): Promise<void> {
+    const prefix = outputFileUri(runUri, shardIndex, 0).replace(/-\d+\.parquet$/, '');
+    for await (const object of listObjects(deps.s3, prefix)) {
+      const parsed = outputFileIndex(object.key);
+      if (!parsed || parsed.shardIndex !== shardIndex) continue;
+      if (parsed.file !== undefined && parsed.file < kept) continue;
+      const { bucket, key } = parseS3Uri(object.uri);
+      await deps.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    }
   }
 
   /**

@@ -14,6 +14,8 @@ export interface ScannedRecord {
   row: unknown[];
   /** The Bedrock JSONL line of this record. */
   line: string;
+  /** UTF-8 bytes of `line`. */
+  bytes: number;
   inputTokens: number;
 }
 
@@ -31,26 +33,51 @@ export interface ScanOptions {
   onProgress?: (rows: number) => void;
 }
 
+export interface RowScanOptions extends ScanOptions {
+  /** Position of the first row in the whole input: record ids are row positions. */
+  firstRow: number;
+  /** Rows to expect, when known: shards then come out evenly sized instead of full ones and a remainder. */
+  expectedTotal?: number;
+  /** Stop after this many rows. */
+  maxRows?: number;
+}
+
+/** Adds up each shard's input tokens on the way to another sink (or to none, for an estimate). */
+export class ShardTokenTally implements ShardSink<ScannedRecord> {
+  readonly tokens: number[] = [];
+  constructor(private readonly inner?: ShardSink<ScannedRecord>) {}
+  async write(shard: number, item: ScannedRecord): Promise<void> {
+    this.tokens[shard] = (this.tokens[shard] ?? 0) + item.inputTokens;
+    await this.inner?.write(shard, item);
+  }
+  async close(shard: number): Promise<void> {
+    await this.inner?.close(shard);
+  }
+}
+
+/** Fails when the source is not the version the run resolved (its ETag changed since). */
+export function checkSameInput(run: ResolvedRun, eTag: string): void {
+  if (eTag !== run.inputETag) {
+    throw new InputError('InputChangedError', `${run.inputUri} changed since the run started (ETag ${run.inputETag} → ${eTag}); start a new run`);
+  }
+}
+
 /**
- * One streaming pass over the dataset: each row is rendered into the model's request body and
- * handed, in shard order, to `sink`. Preprocessing passes a sink that writes S3 files; the
+ * Renders each row into the model's request body and hands the records, cut into Bedrock-sized
+ * shards, to `sink` in shard order. Preprocessing passes a sink that writes S3 files; the
  * estimate passes one that only adds up. Both see exactly the same records and shards.
  */
-export async function scanDataset(
-  clients: DatasetClients,
+export async function scanRows(
   run: ResolvedRun,
-  sinkFor: (schema: Schema) => ShardSink<ScannedRecord>,
-  opts: ScanOptions = {},
+  schema: Schema,
+  rows: AsyncIterable<unknown[]>,
+  sink: ShardSink<ScannedRecord>,
+  opts: RowScanOptions,
 ): Promise<ScanResult> {
   const adapter = resolveModelAdapter(run.modelId, run.invocationType);
   const counter = tokenCounterFor(run.modelId);
   const tokens = new SampledTokenEstimate((t) => counter.count(t), 1000, opts.exactTokens ? 1 : 50);
   const systemTokens = run.modelParams.system ? counter.count(run.modelParams.system) : 0;
-
-  const { schema, eTag, rows, rowCount: knownRows } = await openSource(clients, run.source);
-  if (eTag !== run.inputETag) {
-    throw new InputError('InputChangedError', `${run.inputUri} changed since the run started (ETag ${run.inputETag} → ${eTag}); start a new run`);
-  }
   const columns = schema.fields.map((f) => f.name);
   const render =
     run.task === 'text'
@@ -58,20 +85,19 @@ export async function scanDataset(
       : ((index: number) => (row: ReadonlyArray<unknown>) => (row[index] === null || row[index] === undefined ? '' : String(row[index])))(
           columns.indexOf(run.textColumn!),
         );
-
-  // With the row count known (Parquet), shards come out evenly sized instead of full ones and a remainder.
-  const expected = knownRows === undefined ? undefined : Math.min(knownRows, run.maxRecords ?? knownRows);
-  const sequencer = new ShardSequencer<ScannedRecord>({ ...BEDROCK_LIMITS, maxRecords: run.maxRecordsPerJob }, sinkFor(schema), expected);
+  const expected = opts.expectedTotal === undefined ? undefined : Math.min(opts.expectedTotal, opts.maxRows ?? opts.expectedTotal);
+  const sequencer = new ShardSequencer<ScannedRecord>({ ...BEDROCK_LIMITS, maxRecords: run.maxRecordsPerJob }, sink, expected);
   let rowCount = 0;
   const iterator = rows[Symbol.asyncIterator]();
   try {
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
       const row = next.value;
-      if (run.maxRecords !== undefined && rowCount >= run.maxRecords) break;
-      const recordId = recordIdForRow(rowCount);
+      if (opts.maxRows !== undefined && rowCount >= opts.maxRows) break;
+      const recordId = recordIdForRow(opts.firstRow + rowCount);
       const prompt = render(row);
       const line = `${JSON.stringify({ recordId, modelInput: adapter.buildRequest(prompt, run.modelParams) })}\n`;
-      await sequencer.push({ recordId, row, line, inputTokens: tokens.add(prompt) + systemTokens }, Buffer.byteLength(line));
+      const bytes = Buffer.byteLength(line);
+      await sequencer.push({ recordId, row, line, bytes, inputTokens: tokens.add(prompt) + systemTokens }, bytes);
       rowCount += 1;
       if (rowCount % 5000 === 0) opts.onProgress?.(rowCount);
     }
@@ -87,4 +113,16 @@ export async function scanDataset(
     inputTokens: tokens.total() + systemTokens * rowCount,
     tokenizer: { kind: counter.kind, exact: counter.exact && tokens.exact(), note: counter.note },
   };
+}
+
+/** The whole dataset in one pass (the estimate, and tools that want one process). */
+export async function scanDataset(
+  clients: DatasetClients,
+  run: ResolvedRun,
+  sinkFor: (schema: Schema) => ShardSink<ScannedRecord>,
+  opts: ScanOptions = {},
+): Promise<ScanResult> {
+  const { schema, eTag, rows, rowCount } = await openSource(clients, run.source);
+  checkSameInput(run, eTag);
+  return scanRows(run, schema, rows, sinkFor(schema), { ...opts, firstRow: 0, expectedTotal: rowCount, maxRows: run.maxRecords });
 }

@@ -3,6 +3,13 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { RunDefaults } from '../core/runConfig';
 import type { PriceTable } from '../core/cost';
 import type { HubSettings } from '../io/huggingface';
+import type { S3Settings } from '../io/s3';
+
+/** Where CPU-heavy activities may run in worker threads of their own: how many, and how to reach S3 from there. */
+export interface ThreadSettings {
+  threads: number;
+  s3: S3Settings;
+}
 
 /** Everything activities touch from outside, built once by the worker and passed in. */
 export interface ActivityDeps {
@@ -12,4 +19,6 @@ export interface ActivityDeps {
   defaults: RunDefaults;
   prices: PriceTable;
   hub: HubSettings;
+  /** Set: preprocessing parts run in worker threads (one per core), so one worker uses every core. */
+  threads?: ThreadSettings;
 }

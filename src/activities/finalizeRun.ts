@@ -1,5 +1,6 @@
 import { listObjects, s3RangeBlob, writeObject } from '../io/s3';
-import { parquetRowCount } from '../io/parquetRead';
+import { readParquetInfo } from '../io/parquetRead';
+import type { Schema } from 'apache-arrow';
 import { resultFields } from '../core/outputSchema';
 import { costOf } from '../core/cost';
 import { runFiles } from '../shared/paths';
@@ -18,9 +19,17 @@ export function makeFinalizeRun(deps: ActivityDeps) {
   return async function finalizeRun({ run, prepared, totals, budget }: FinalizeRunRequest): Promise<RunSummary> {
     const files = runFiles(run.runUri);
     const parts: Array<{ uri: string; bytes: number; rows: number }> = [];
+    let schema: ManifestColumn[] | undefined;
     for await (const object of listObjects(deps.s3, files.outputDir)) {
       if (!object.key.endsWith('.parquet')) continue;
-      parts.push({ uri: object.uri, bytes: object.size, rows: await parquetRowCount(s3RangeBlob(deps.s3, object.uri, object.size)) });
+      const info = await readParquetInfo(s3RangeBlob(deps.s3, object.uri, object.size));
+      parts.push({ uri: object.uri, bytes: object.size, rows: info.numRows });
+      // Every file of a run has one schema (collectShard writes each with the run's output schema).
+      const columns = manifestColumns(info.schema);
+      if (!schema) schema = columns;
+      else if (JSON.stringify(columns) !== JSON.stringify(schema)) {
+        throw new Error(`output file ${object.uri} has schema ${JSON.stringify(columns)}, other files ${JSON.stringify(schema)}`);
+      }
     }
     parts.sort((a, b) => (a.uri < b.uri ? -1 : 1));
     const summary: RunSummary = {
@@ -46,10 +55,23 @@ export function makeFinalizeRun(deps: ActivityDeps) {
       runKey: run.runKey,
       rowCount: parts.reduce((n, p) => n + p.rows, 0),
       columns: [...run.columns, ...resultFields(run.task).map((f) => f.name)],
+      /** Column names, Arrow types and nullability, the same in every file. */
+      schema: schema ?? [],
       files: parts,
     };
     await writeObject(deps.s3, files.manifest, JSON.stringify(manifest, null, 1), 'application/json');
     await writeObject(deps.s3, files.summary, JSON.stringify(summary, null, 1), 'application/json');
     return summary;
   };
+}
+
+export interface ManifestColumn {
+  name: string;
+  /** Arrow type as apache-arrow prints it: Utf8, Int32, Float64, List<Float32>, … */
+  type: string;
+  nullable: boolean;
+}
+
+export function manifestColumns(schema: Schema): ManifestColumn[] {
+  return schema.fields.map((f) => ({ name: f.name, type: String(f.type), nullable: f.nullable }));
 }

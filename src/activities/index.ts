@@ -2,7 +2,7 @@ import { makeBedrockJobActivities } from './bedrockJobs';
 import { makeCollectShard } from './collectShard';
 import { ActivityDeps } from './deps';
 import { makeFinalizeRun } from './finalizeRun';
-import { makePrepareShards } from './prepareShards';
+import { makePrepareParts } from './prepareParts';
 import { makeResolveRun } from './resolveRun';
 
 export type { ActivityDeps } from './deps';
@@ -11,7 +11,7 @@ export type { ActivityDeps } from './deps';
 export function createActivities(deps: ActivityDeps) {
   return {
     resolveRun: makeResolveRun(deps),
-    prepareShards: makePrepareShards(deps),
+    ...makePrepareParts(deps),
     ...makeBedrockJobActivities(deps),
     ...makeCollectShard(deps),
     finalizeRun: makeFinalizeRun(deps),

@@ -60,6 +60,7 @@ export function makeResolveRun(deps: ActivityDeps) {
         invocationType: run.invocationType,
         modelParams: run.modelParams,
         maxRecordsPerJob: run.maxRecordsPerJob,
+        partBytes: run.partBytes,
         maxRecords: run.maxRecords,
         outputUri: run.outputUri,
       });
@@ -84,6 +85,8 @@ export function makeResolveRun(deps: ActivityDeps) {
         pollIntervalSeconds: run.pollIntervalSeconds,
         maxJobAttempts: run.maxJobAttempts,
         shardsPerPage: run.shardsPerPage,
+        partBytes: run.partBytes,
+        prepareConcurrency: run.prepareConcurrency,
         budgetUsd: run.budgetUsd,
         maxRecords: run.maxRecords,
         columns,

@@ -1,6 +1,5 @@
 import { ActivityDeps } from '../activities';
-import { scanDataset } from '../activities/datasetScan';
-import { ShardTokenTally } from '../activities/prepareShards';
+import { ShardTokenTally, scanDataset } from '../activities/datasetScan';
 import { makeResolveRun } from '../activities/resolveRun';
 import { RunEstimate, estimateRun } from '../core/estimate';
 import { maxOutputTokens, resolveModelAdapter } from '../models/registry';

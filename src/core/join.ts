@@ -1,4 +1,4 @@
-import { RecordBatch, Schema } from 'apache-arrow';
+import { Data, DataType, RecordBatch, Schema } from 'apache-arrow';
 import { float32ListData, int32Data, recordBatchOf, utf8Data } from '../io/arrowColumns';
 import { Task } from '../models/types';
 import { RecordResult } from './outputLine';
@@ -28,9 +28,11 @@ export function joinBatch(
   jobFailure?: { code: string; message: string },
 ): RecordBatch {
   const schema: Schema = outputSchema(snapshot.schema, task);
-  const idColumn = snapshot.getChild(RECORD_ID);
-  if (!idColumn) throw new Error(`input snapshot has no ${RECORD_ID} column`);
+  const idIndex = snapshot.schema.fields.findIndex((f) => f.name === RECORD_ID);
+  if (idIndex < 0) throw new Error(`input snapshot has no ${RECORD_ID} column`);
+  const idData = snapshot.data.children[idIndex];
   const n = snapshot.numRows;
+  const ids = recordIds(snapshot, idIndex);
   const values: Array<string | null> = new Array(n);
   const vectors: Array<Float32Array | null> = new Array(n);
   const stop: Array<string | null> = new Array(n);
@@ -38,10 +40,8 @@ export function joinBatch(
   const outTok: Array<number | null> = new Array(n);
   const errCode: Array<string | null> = new Array(n);
   const errMsg: Array<string | null> = new Array(n);
-  const ids: string[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const id = String(idColumn.get(i));
-    ids[i] = id;
+    const id = ids[i];
     const r = results.get(id);
     const failure = r ? undefined : (jobFailure ?? { code: MISSING_OUTPUT, message: 'no output line for this record' });
     values[i] = r?.text ?? null;
@@ -68,7 +68,51 @@ export function joinBatch(
     int32Data(outTok),
     utf8Data(errCode),
     utf8Data(errMsg),
-    utf8Data(ids),
+    // The snapshot's own record_id column, not re-encoded.
+    DataType.isUtf8(idData.type) && idData.nullCount === 0 ? idData : utf8Data(ids),
     utf8Data(jobIds),
   ]);
+}
+
+/** The record ids of a snapshot batch, decoded straight from the Utf8 buffers (Vector.get is slow). */
+function recordIds(snapshot: RecordBatch, idIndex: number): string[] {
+  const data = snapshot.data.children[idIndex];
+  const n = data.length;
+  const ids: string[] = new Array(n);
+  if (DataType.isUtf8(data.type) && data.nullCount === 0 && data.valueOffsets && data.values) {
+    const offsets = data.valueOffsets as Int32Array;
+    const bytes = data.values as Uint8Array;
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < n; i++) ids[i] = buf.toString('utf8', offsets[i], offsets[i + 1]);
+    return ids;
+  }
+  const column = snapshot.getChildAt(idIndex)!;
+  for (let i = 0; i < n; i++) ids[i] = String(column.get(i));
+  return ids;
+}
+
+/**
+ * Approximate bytes of a column's rows in Arrow form (offsets, values, validity), for slices too
+ * (a zero-copy slice keeps its parent's value buffers, so Data.byteLength would overcount).
+ */
+export function estimateDataBytes(data: Data): number {
+  const n = data.length;
+  let bytes = data.nullCount > 0 ? Math.ceil(n / 8) : 0;
+  const offsets = data.valueOffsets as ArrayLike<number> | undefined;
+  if (offsets && offsets.length > n && (DataType.isUtf8(data.type) || DataType.isBinary(data.type) || DataType.isList(data.type))) {
+    const span = Number(offsets[n]) - Number(offsets[0]);
+    bytes += 4 * (n + 1);
+    if (DataType.isList(data.type)) {
+      const child = data.children[0];
+      bytes += child && child.length ? Math.round((estimateDataBytes(child) * span) / child.length) : 0;
+    } else bytes += span;
+    return bytes;
+  }
+  if (data.children.length) return bytes + data.children.reduce((sum, c) => sum + estimateDataBytes(c), 0);
+  const values = data.values as { BYTES_PER_ELEMENT?: number } | undefined;
+  return bytes + (values?.BYTES_PER_ELEMENT ?? 1) * n * ((data as unknown as { stride?: number }).stride ?? 1);
+}
+
+export function estimateBatchBytes(batch: RecordBatch): number {
+  return batch.data.children.reduce((sum, c) => sum + estimateDataBytes(c), 0);
 }

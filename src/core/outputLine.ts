@@ -1,4 +1,7 @@
 import { ModelAdapter, ResponseShapeError, isObject } from '../models/types';
+import { cohereEmbed, cohereEmbedLineShape } from '../models/cohereEmbed';
+import { titanEmbedLineShape, titanEmbedV2 } from '../models/titanEmbed';
+import { EmbedLineShape, parseEmbedLine } from './embedLine';
 
 /** One record's outcome, as read from a Bedrock output line. */
 export interface RecordResult {
@@ -57,4 +60,27 @@ export function parseOutputLine(line: string, adapter: ModelAdapter): RecordResu
     if (!(err instanceof ResponseShapeError)) throw err;
     return { recordId, errorCode: 'UNPARSEABLE_RESPONSE', errorMessage: err.message };
   }
+}
+
+const FAST_SHAPES: ReadonlyMap<string, EmbedLineShape> = new Map([
+  [titanEmbedV2.family, titanEmbedLineShape],
+  [cohereEmbed.family, cohereEmbedLineShape],
+]);
+
+/**
+ * A parser for output lines given as UTF-8 bytes (as src/io/lineSplitter.ts yields them). For
+ * embedding families it first tries the byte-level fast path, which gives the same result as
+ * `parseOutputLine` on the lines it accepts; every other line is decoded and fully parsed.
+ * Returns undefined for a blank line.
+ */
+export function outputLineParser(adapter: ModelAdapter): (line: Buffer) => RecordResult | undefined {
+  const shape = adapter.task === 'embedding' ? FAST_SHAPES.get(adapter.family) : undefined;
+  return (line) => {
+    if (shape) {
+      const fast = parseEmbedLine(line, shape);
+      if (fast) return fast;
+    }
+    const text = line.toString('utf8');
+    return text.trim() ? parseOutputLine(text, adapter) : undefined;
+  };
 }

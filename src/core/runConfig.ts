@@ -5,8 +5,11 @@ import { DatasetSource, InvocationType, ResolvedRun, RunInput } from '../shared/
 /** The settings a run may omit; their defaults come from config/defaults.json. */
 export type RunDefaults = Pick<
   ResolvedRun,
-  'maxRecordsPerJob' | 'maxConcurrentJobs' | 'jobTimeoutHours' | 'pollIntervalSeconds' | 'maxJobAttempts' | 'shardsPerPage'
+  'maxRecordsPerJob' | 'maxConcurrentJobs' | 'jobTimeoutHours' | 'pollIntervalSeconds' | 'maxJobAttempts' | 'shardsPerPage' | 'partBytes' | 'prepareConcurrency'
 >;
+
+/** Input bytes (CSV bytes, Parquet uncompressed bytes) one preprocessing activity takes on. */
+export const DEFAULT_PART_BYTES = 256 * 1024 * 1024;
 
 export class RunInputError extends Error {
   constructor(readonly problems: string[]) {
@@ -16,6 +19,8 @@ export class RunInputError extends Error {
 }
 
 export interface CheckedRunInput extends RunDefaults {
+  partBytes: number;
+  prepareConcurrency: number;
   inputUri: string;
   source: DatasetSource;
   task: Task;
@@ -33,6 +38,7 @@ export interface CheckedRunInput extends RunDefaults {
 const KNOWN_KEYS = new Set([
   'input', 'task', 'promptId', 'modelId', 'invocationType', 'modelParams', 'outputUri', 'roleArn', 'maxRecordsPerJob', 'maxConcurrentJobs',
   'jobTimeoutHours', 'pollIntervalSeconds', 'maxJobAttempts', 'runName', 'shardsPerPage', 'budgetUsd', 'maxRecords', 'continuation',
+  'partBytes', 'prepareConcurrency',
 ]);
 const ROLE_ARN = /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/;
 const PROMPT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -122,6 +128,9 @@ export function checkRunInput(raw: unknown, defaults: RunDefaults): CheckedRunIn
     pollIntervalSeconds: intIn(problems, 'pollIntervalSeconds', input.pollIntervalSeconds, defaults.pollIntervalSeconds, 1, 86_400),
     maxJobAttempts: intIn(problems, 'maxJobAttempts', input.maxJobAttempts, defaults.maxJobAttempts, 1, 10),
     shardsPerPage: intIn(problems, 'shardsPerPage', input.shardsPerPage, defaults.shardsPerPage, 1, 1000),
+    // Older defaults files predate these two; the fallbacks keep them working.
+    partBytes: intIn(problems, 'partBytes', input.partBytes, defaults.partBytes ?? DEFAULT_PART_BYTES, 1, 64 * 2 ** 30),
+    prepareConcurrency: intIn(problems, 'prepareConcurrency', input.prepareConcurrency, defaults.prepareConcurrency ?? 4, 1, 256),
     budgetUsd: input.budgetUsd,
     maxRecords: input.maxRecords === undefined ? undefined : intIn(problems, 'maxRecords', input.maxRecords, 0, 1, Number.MAX_SAFE_INTEGER),
   };
@@ -143,6 +152,8 @@ export interface RunIdentity {
   invocationType: InvocationType;
   modelParams: ModelParams;
   maxRecordsPerJob: number;
+  /** Input bytes per preprocessing part: parts cut shards, so this changes the jobs too. */
+  partBytes: number;
   /** Only the first N rows; part of the identity because it changes the jobs. */
   maxRecords?: number;
   outputUri: string;

@@ -2,6 +2,7 @@ import { RecordBatch, Schema } from 'apache-arrow';
 import { createHash } from 'node:crypto';
 import { type HubRequestContext, type HubSettings, HubDatasetError, hubGetJson, hubRangeBlob, nextLink, normalizeETag } from './hfHttp';
 import { type ParquetFileInfo, readParquetBatches, readParquetInfo } from './parquetRead';
+import type { BlobLike } from './blob';
 
 /**
  * Hugging Face Hub datasets as input, read from the Hub's Parquet conversion branch
@@ -221,7 +222,11 @@ function unreadable(ref: Required<HubDatasetRef>, file: HubParquetFile, err: unk
  * Every file's footer (one ranged GET each, a few at a time): the split's schema, which all files
  * must share, and its row count. Fails on the first unreadable file, naming it.
  */
-async function readFooters(hub: HubSettings, ref: Required<HubDatasetRef>, files: HubParquetFile[]): Promise<{ schema: Schema; rowCount: number }> {
+async function readFooters(
+  hub: HubSettings,
+  ref: Required<HubDatasetRef>,
+  files: HubParquetFile[],
+): Promise<{ schema: Schema; rowCount: number; infos: ParquetFileInfo[] }> {
   const infos: ParquetFileInfo[] = await mapLimited(files, FOOTER_CONCURRENCY, (f) =>
     readParquetInfo(hubRangeBlob(hub, ref.datasetId, f)).catch((err: unknown) => {
       throw unreadable(ref, f, err);
@@ -241,7 +246,7 @@ async function readFooters(hub: HubSettings, ref: Required<HubDatasetRef>, files
   if (rowCount === 0) {
     throw new HubDatasetError(`Hugging Face dataset "${ref.datasetId}": split "${ref.split}" of config "${ref.config}" is empty (0 rows in ${files.length} file(s))`);
   }
-  return { schema, rowCount };
+  return { schema, rowCount, infos };
 }
 
 /**
@@ -298,4 +303,29 @@ export async function openHubDataset(
     },
   };
   return { schema, eTag: filesETag(files), rowCount, files, rows };
+}
+
+/** Every file's row groups (rows, uncompressed bytes), for cutting the split into preprocessing parts. */
+export async function readHubRowGroupLayout(
+  hub: HubSettings,
+  ref: HubDatasetRef,
+): Promise<{ schema: Schema; eTag: string; files: Array<Array<{ rows: number; bytes: number }>> }> {
+  const checked = checkRef(ref);
+  const files = await listFilesAt(hub, checked);
+  const { schema, infos } = await readFooters(hub, checked, files);
+  return { schema, eTag: filesETag(files), files: infos.map((info) => info.rowGroups.map((g) => ({ rows: g.numRows, bytes: g.totalByteSize }))) };
+}
+
+/** The Hub files of the split as ranged blobs, in listing order, with the identity of the listing. */
+export async function hubSplitBlobs(
+  hub: HubSettings,
+  ref: HubDatasetRef,
+): Promise<{ eTag: string; blobs: BlobLike[]; describeError: (file: number, err: unknown) => Error }> {
+  const checked = checkRef(ref);
+  const files = await listFilesAt(hub, checked);
+  return {
+    eTag: filesETag(files),
+    blobs: files.map((f) => hubRangeBlob(hub, checked.datasetId, f)),
+    describeError: (file, err) => unreadable(checked, files[file], err),
+  };
 }

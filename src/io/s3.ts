@@ -68,14 +68,28 @@ export async function headObject(s3: S3Client, uri: string): Promise<{ size: num
 }
 
 /** The caller must consume or destroy `body`: an abandoned body holds one of the client's sockets. */
-export async function openObjectStream(s3: S3Client, uri: string): Promise<{ body: Readable; size: number; eTag: string }> {
+export async function openObjectStream(
+  s3: S3Client,
+  uri: string,
+  opts: { range?: { start: number; end: number }; eTag?: string } = {},
+): Promise<{ body: Readable; size: number; eTag: string }> {
   const { bucket, key } = requireKey(uri);
   try {
-    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const res = await s3.send(
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(opts.range ? { Range: `bytes=${opts.range.start}-${opts.range.end - 1}` } : {}),
+        ...(opts.eTag ? { IfMatch: opts.eTag } : {}),
+      }),
+    );
     if (!(res.Body instanceof Readable)) throw new Error(`GetObject ${uri}: expected a Node.js stream body`);
     return { body: res.Body, size: res.ContentLength ?? 0, eTag: res.ETag ?? '' };
   } catch (err) {
     if (isNotFound(err)) throw new Error(`S3 object not found: ${uri}`, { cause: err });
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) {
+      throw new Error(`${uri} changed since it was opened (ETag mismatch)`, { cause: err });
+    }
     throw err;
   }
 }

@@ -1,4 +1,5 @@
 // Request/response shapes: https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-embed.html
+import type { EmbedLineShape } from '../core/embedLine';
 import { checkOneOf } from './checks';
 import { CohereInputType, CohereTruncate, ModelAdapter, ModelParams, ParsedResponse, ResponseShapeError, isObject, rejectUnsupportedParams } from './types';
 
@@ -39,3 +40,9 @@ export const cohereEmbed: ModelAdapter = {
     return { embedding: first };
   },
 };
+
+/**
+ * The fast path of src/core/embedLine.ts for `embeddings_floats` records with one text
+ * (`"embeddings":[[…]]`); by-type answers and anything else go through parseResponse.
+ */
+export const cohereEmbedLineShape: EmbedLineShape = { vectorKey: 'embeddings', nested: true };

@@ -1,3 +1,4 @@
+import type { EmbedLineShape } from '../core/embedLine';
 import { ModelAdapter, ModelParams, ModelParamsError, ParsedResponse, ResponseShapeError, isObject, optionalNumber, rejectUnsupportedParams } from './types';
 
 const DIMENSIONS = [256, 512, 1024];
@@ -32,3 +33,16 @@ export const titanEmbedV2: ModelAdapter = {
 export function titanDimensions(params: ModelParams): number {
   return params.dimensions ?? 1024;
 }
+
+/**
+ * Where parseResponse finds its values in a record's output line, for the fast path of
+ * src/core/embedLine.ts (which falls back to parseResponse for anything else). Bedrock prints the
+ * vector twice: `embedding` and `embeddingsByType.float`.
+ */
+export const titanEmbedLineShape: EmbedLineShape = {
+  vectorKey: 'embedding',
+  nested: false,
+  inputTokensKey: 'inputTextTokenCount',
+  outputTokens: 0,
+  floatCopyKey: 'embeddingsByType',
+};

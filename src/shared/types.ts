@@ -43,6 +43,10 @@ export interface RunInput {
   budgetUsd?: number;
   /** Shards started per workflow run before continuing as new (bounds history). */
   shardsPerPage?: number;
+  /** Input bytes per preprocessing activity (CSV bytes, Parquet uncompressed bytes); big inputs are split into parts this size. */
+  partBytes?: number;
+  /** Preprocessing parts run at once (each is one activity; more workers take more of them). */
+  prepareConcurrency?: number;
 }
 
 /** RunInput with defaults applied, checked, and tied to the run's business identity. */
@@ -69,6 +73,9 @@ export interface ResolvedRun {
   pollIntervalSeconds: number;
   maxJobAttempts: number;
   shardsPerPage: number;
+  /** Absent in runs resolved before preprocessing was split into parts (they take the one-activity path). */
+  partBytes?: number;
+  prepareConcurrency?: number;
   budgetUsd?: number;
   maxRecords?: number;
   columns: string[];
@@ -83,6 +90,48 @@ export interface PreparedShards {
   estimate?: Omit<RunEstimate, 'shards'>;
   /** Upper bound of each shard's batch cost in USD, for the budget; one number per shard. */
   shardCosts?: number[];
+}
+
+/** Row groups [start, end) of one Parquet file of the source (files in listing order). */
+export interface RowGroupSpan {
+  file: number;
+  start: number;
+  end: number;
+}
+
+/**
+ * A slice of the input that one preprocessing activity turns into shards. Rows are known up front
+ * except for a small CSV read whole; `firstRow` numbers the records so ids stay row positions.
+ */
+export type InputPart =
+  | { index: number; kind: 'whole'; firstRow: 0; rows?: number }
+  | { index: number; kind: 'rowGroups'; firstRow: number; rows: number; spans: RowGroupSpan[] }
+  | {
+      index: number;
+      kind: 'csvRange';
+      firstRow: number;
+      rows: number;
+      startByte: number;
+      endByte: number;
+      firstLine: number;
+      /** maxRecords ends the run inside this range: read `rows` and stop. */
+      truncated?: boolean;
+      /** The file's record delimiter, as the boundary scan found it. */
+      recordDelimiter?: string;
+    };
+
+export interface PreparePlan {
+  parts: InputPart[];
+  /** Rows the run covers (after maxRecords), when known before reading (Parquet, a scanned CSV). */
+  rowCount?: number;
+}
+
+/** What one part wrote; its shards (files, counts, tokens) are in the part manifest on S3. */
+export interface PreparedPart {
+  part: number;
+  rows: number;
+  shards: number;
+  manifestUri: string;
 }
 
 export interface ShardJobInput {
@@ -105,6 +154,8 @@ export interface ShardOutcome {
   outputTokens: number;
   partUri: string;
   message?: string;
+  /** The shard's output files in order (`partUri` is the first); absent in histories recorded before files were size-bounded. */
+  files?: Array<{ uri: string; rows: number; bytes: number }>;
 }
 
 export interface BudgetStop {
@@ -155,6 +206,9 @@ export interface RunSummary {
 export interface BatchRunProgress {
   phase: 'resolving' | 'preparing' | 'running' | 'finalizing' | 'done';
   runKey?: string;
+  /** Preprocessing parts, while preparing. */
+  partsTotal?: number;
+  partsDone?: number;
   shardCount?: number;
   rowCount?: number;
   shardsStarted: number;

@@ -5,6 +5,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -17,6 +18,7 @@ import {
   BatchRunProgress,
   BatchRunWorkflowInput,
   BudgetStop,
+  PreparedPart,
   PreparedShards,
   ResolvedRun,
   RunSummary,
@@ -30,11 +32,34 @@ const { resolveRun } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
 });
-const { prepareShards, finalizeRun, writeUnsubmittedShards } = proxyActivities<Activities>({
+const { prepareShards, preparePart, finalizeRun, writeUnsubmittedShards } = proxyActivities<Activities>({
   startToCloseTimeout: '6 hours',
   heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
 });
+// Planning reads footers, or scans a big CSV once for record boundaries; combining reads part manifests.
+const { planPreparation, combineParts } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 hours',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
+});
+
+/** Input parts become shard files in parallel activities (any worker takes one); then one manifest. */
+async function prepareInParts(run: ResolvedRun, progress: BatchRunProgress): Promise<PreparedShards> {
+  const { parts } = await planPreparation(run);
+  progress.partsTotal = parts.length;
+  progress.partsDone = 0;
+  const prepared: PreparedPart[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < parts.length) {
+      const part = parts[next++];
+      prepared[part.index] = await preparePart({ run, part });
+      progress.partsDone = (progress.partsDone ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(run.prepareConcurrency ?? 1, parts.length) }, lane));
+  return combineParts({ run, parts: prepared });
+}
 
 const MAX_FAILED_SHARDS_LISTED = 20;
 
@@ -81,7 +106,8 @@ export async function batchRun(input: BatchRunWorkflowInput): Promise<RunSummary
     run = await resolveRun(runInput);
     progress.runKey = run.runKey;
     progress.phase = 'preparing';
-    prepared = await prepareShards(run);
+    // Runs whose history holds the one-activity preprocessing replay it; new runs prepare in parts.
+    prepared = patched('prepare-in-parts') ? await prepareInParts(run, progress) : await prepareShards(run);
   }
   Object.assign(progress, { phase: 'running', runKey: run.runKey, shardCount: prepared.shardCount, rowCount: prepared.rowCount });
 

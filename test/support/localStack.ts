@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { BedrockEmulator, startBedrockEmulator } from '../../src/emulator';
 import { MotoServer, TemporalDevServer, startMotoServer, startTemporalDevServer } from '../../src/localstack';
-import { createS3Client, ensureBucket } from '../../src/io/s3';
+import { S3Settings, createS3Client, ensureBucket } from '../../src/io/s3';
 
 export const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 export const REGION = 'us-east-1';
@@ -12,6 +12,7 @@ export interface LocalStack {
   moto: MotoServer;
   emulator: BedrockEmulator;
   s3: S3Client;
+  s3Settings: S3Settings;
   bedrock: BedrockClient;
   /** Environment for a worker process pointed at this stack. */
   env: Record<string, string>;
@@ -26,7 +27,8 @@ export async function startLocalStack(opts: { inProgressMs?: number; hourMs?: nu
     s3: { endpoint: moto.endpoint, region: REGION, credentials: CREDENTIALS },
     timing: { submittedMs: 50, validatingMs: 50, scheduledMs: 50, inProgressMs: opts.inProgressMs ?? 1500, ...(opts.hourMs ? { hourMs: opts.hourMs } : {}) },
   });
-  const s3 = createS3Client({ region: REGION, endpoint: moto.endpoint, forcePathStyle: true, credentials: CREDENTIALS });
+  const s3Settings = { region: REGION, endpoint: moto.endpoint, forcePathStyle: true, credentials: CREDENTIALS };
+  const s3 = createS3Client(s3Settings);
   const bedrock = new BedrockClient({ region: REGION, endpoint: emulator.url, credentials: CREDENTIALS });
   for (const bucket of opts.buckets ?? ['datasets', 'results']) await ensureBucket(s3, bucket);
   const env = {
@@ -42,6 +44,7 @@ export async function startLocalStack(opts: { inProgressMs?: number; hourMs?: nu
     moto,
     emulator,
     s3,
+    s3Settings,
     bedrock,
     env,
     async stop() {

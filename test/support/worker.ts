@@ -19,7 +19,12 @@ export interface RunningWorker {
 /** An in-process worker and a client on the stack's Temporal server. */
 let runtimeInstalled = false;
 
-export async function startWorker(stack: LocalStack, hub: HubSettings = { endpoint: 'http://127.0.0.1:9' }): Promise<RunningWorker> {
+/** `threads`: preprocessing parts run in that many worker threads, as the worker process does by default. */
+export async function startWorker(
+  stack: LocalStack,
+  hub: HubSettings = { endpoint: 'http://127.0.0.1:9' },
+  opts: { threads?: number } = {},
+): Promise<RunningWorker> {
   if (!runtimeInstalled) {
     // Expected workflow failures (bad-input tests) would otherwise flood the test output.
     Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -31,7 +36,15 @@ export async function startWorker(stack: LocalStack, hub: HubSettings = { endpoi
     connection: native,
     namespace: 'default',
     taskQueue: TASK_QUEUE,
-    deps: { s3: stack.s3, bedrock: stack.bedrock, templatesDir: TEMPLATES_DIR, defaults: loadRunDefaults(), prices: loadPriceTable(), hub },
+    deps: {
+      s3: stack.s3,
+      bedrock: stack.bedrock,
+      templatesDir: TEMPLATES_DIR,
+      defaults: loadRunDefaults(),
+      prices: loadPriceTable(),
+      hub,
+      ...(opts.threads ? { threads: { threads: opts.threads, s3: stack.s3Settings } } : {}),
+    },
     workflowBundle,
   });
   const running = worker.run();

@@ -1,6 +1,6 @@
 import { Field, Schema, Utf8 } from 'apache-arrow';
 import { recordBatchOf, utf8Data } from '../../src/io/arrowColumns';
-import { JoinCounts, joinBatch } from '../../src/core/join';
+import { JoinCounts, estimateBatchBytes, joinBatch } from '../../src/core/join';
 import { OutputLineError, RecordResult, parseOutputLine } from '../../src/core/outputLine';
 import { anthropicClaude } from '../../src/models/anthropic';
 import { titanEmbedV2 } from '../../src/models/titanEmbed';
@@ -80,5 +80,33 @@ describe('join of outputs to input rows', () => {
     const embedding = out.getChild('embedding')!;
     expect(embedding.get(0)).toBeNull();
     expect(Array.from(embedding.get(1)!.toArray() as Float32Array)).toEqual([1, 2, 3]);
+  });
+
+  it('joins a zero-copy slice of a snapshot batch (ids read from the sliced buffers, non-ASCII too)', () => {
+    const ids = ['00000000000', 'ïd-1', '00000000002', 'id-3'];
+    const batch = recordBatchOf(schema, [utf8Data(ids), utf8Data(['a', 'b', 'c', 'd'])]);
+    const results = new Map<string, RecordResult>(ids.map((id) => [id, { recordId: id, text: `answer ${id}` }]));
+    const counts: JoinCounts = { rows: 0, succeeded: 0, failed: 0, inputTokens: 0, outputTokens: 0 };
+    const out = joinBatch(batch.slice(1, 3), results, 'text', 'j', counts);
+    expect(out.toArray().map((r) => [r.topic, r.response, r.record_id])).toEqual([
+      ['b', 'answer ïd-1', 'ïd-1'],
+      ['c', 'answer 00000000002', '00000000002'],
+    ]);
+    expect(counts).toMatchObject({ rows: 2, succeeded: 2 });
+  });
+
+  it('estimates the Arrow bytes of slices from their own rows, not the shared buffers', () => {
+    const n = 1000;
+    const results = new Map<string, RecordResult>();
+    const ids = Array.from({ length: n }, (_, i) => String(i).padStart(11, '0'));
+    for (const id of ids) results.set(id, { recordId: id, embedding: new Float32Array(256), inputTokens: 1, outputTokens: 0 });
+    const batch = recordBatchOf(schema, [utf8Data(ids), utf8Data(ids.map(() => 'x'.repeat(100)))]);
+    const counts: JoinCounts = { rows: 0, succeeded: 0, failed: 0, inputTokens: 0, outputTokens: 0 };
+    const whole = estimateBatchBytes(joinBatch(batch, results, 'embedding', 'job', counts));
+    const tenth = estimateBatchBytes(joinBatch(batch.slice(0, n / 10), results, 'embedding', 'job', counts));
+    // 1 KiB of floats + 100 B of text + ids and offsets a row.
+    expect(whole / n).toBeGreaterThan(1124);
+    expect(whole / n).toBeLessThan(1250);
+    expect(Math.abs(tenth * 10 - whole) / whole).toBeLessThan(0.02);
   });
 });

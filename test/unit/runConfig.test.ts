@@ -58,7 +58,7 @@ describe('run input', () => {
 describe('business identity', () => {
   const identity = {
     inputUri: 's3://data/topics.csv', inputETag: '"abc"', task: 'text' as const, template: 'x {topic}',
-    modelId: 'm', invocationType: 'InvokeModel' as const, modelParams: { maxTokens: 10, temperature: 0.5 }, maxRecordsPerJob: 500, outputUri: 's3://o',
+    modelId: 'm', invocationType: 'InvokeModel' as const, modelParams: { maxTokens: 10, temperature: 0.5 }, maxRecordsPerJob: 500, partBytes: 1 << 28, outputUri: 's3://o',
   };
 
   it('ignores key order and changes with anything that changes the jobs', () => {
@@ -68,6 +68,7 @@ describe('business identity', () => {
     expect(runKeyOf({ ...identity, inputETag: '"def"' })).not.toBe(key);
     expect(runKeyOf({ ...identity, modelId: 'other' })).not.toBe(key);
     expect(runKeyOf({ ...identity, invocationType: 'Converse' })).not.toBe(key);
+    expect(runKeyOf({ ...identity, partBytes: 1 << 20 })).not.toBe(key);
   });
 
   it('gives valid Bedrock job names and tokens per shard and attempt', () => {

@@ -1,0 +1,190 @@
+import { Context } from '@temporalio/activity';
+import { readObjectText, writeObject } from '../io/s3';
+import { openSourcePart, planSourceParts } from '../io/inputParts';
+import { BEDROCK_LIMITS, ShardPlanError, ShardSink } from '../core/shardPlan';
+import { estimateRun } from '../core/estimate';
+import { DEFAULT_PART_BYTES } from '../core/runConfig';
+import { maxOutputTokens, resolveModelAdapter } from '../models/registry';
+import { partManifestUri, partShardPaths, runFiles } from '../shared/paths';
+import { InputPart, PreparePlan, PreparedPart, PreparedShards, ResolvedRun } from '../shared/types';
+import { ScanResult, ScannedRecord, checkSameInput, scanRows } from './datasetScan';
+import { ActivityDeps } from './deps';
+import type { DatasetClients } from '../io/dataset';
+import { preparePartInThread } from './partThreads';
+import { failingFast } from './failures';
+import { ShardFileSink } from './shardFiles';
+
+/** One shard as a part writes it down: enough to submit it, join it, and price it. */
+export interface PartShard {
+  records: number;
+  bytes: number;
+  inputTokens: number;
+  jsonlUri: string;
+  snapshotUri: string;
+}
+
+/** What a part heartbeats: the shards it has finished, so a retry resumes after them. */
+export interface PartProgress {
+  done: PartShard[];
+  rows?: number;
+}
+
+interface PartManifest {
+  part: number;
+  firstRow: number;
+  rows: number;
+  columns: string[];
+  tokenizer: ScanResult['tokenizer'];
+  shards: PartShard[];
+}
+
+/** The entry of one shard in the run's shard manifest (`shards.json`). */
+export interface ShardManifestEntry extends PartShard {
+  index: number;
+  part?: number;
+}
+
+/** Records each finished shard (counts, tokens, files) and reports it as the part's progress. */
+class PartShardRecorder implements ShardSink<ScannedRecord> {
+  readonly done: PartShard[] = [];
+  private current?: PartShard;
+  constructor(
+    private readonly inner: ShardSink<ScannedRecord>,
+    private readonly pathsOf: (shard: number) => { jsonl: string; snapshot: string },
+    private readonly report: (done: PartShard[]) => void,
+  ) {}
+
+  async write(shard: number, item: ScannedRecord): Promise<void> {
+    if (!this.current) {
+      const paths = this.pathsOf(shard);
+      this.current = { records: 0, bytes: 0, inputTokens: 0, jsonlUri: paths.jsonl, snapshotUri: paths.snapshot };
+    }
+    this.current.records += 1;
+    this.current.bytes += item.bytes;
+    this.current.inputTokens += item.inputTokens;
+    await this.inner.write(shard, item);
+  }
+
+  async close(shard: number): Promise<void> {
+    await this.inner.close(shard);
+    if (this.current) this.done.push(this.current);
+    this.current = undefined;
+    this.report(this.done);
+  }
+}
+
+function tokenizerOf(manifests: PartManifest[]): ScanResult['tokenizer'] {
+  const first = manifests[0].tokenizer;
+  return { ...first, exact: manifests.every((m) => m.tokenizer.exact) };
+}
+
+/** One part into shard files, resuming after the shards in `resume` (a retry's last heartbeat). */
+export async function preparePartFiles(
+  deps: DatasetClients,
+  run: ResolvedRun,
+  part: InputPart,
+  resume: PartShard[],
+  heartbeat: (progress: PartProgress) => void,
+): Promise<PreparedPart> {
+  const skipRows = resume.reduce((n, s) => n + s.records, 0);
+  const opened = await openSourcePart(deps, run.source, part, run.columns, skipRows);
+  checkSameInput(run, opened.eTag);
+  const pathsOf = (shard: number) => partShardPaths(run.runUri, part.index, resume.length + shard);
+  const files = new ShardFileSink(deps.s3, opened.schema, pathsOf);
+  const recorder = new PartShardRecorder(files, pathsOf, (done) => heartbeat({ done: [...resume, ...done] }));
+  let scan: ScanResult;
+  try {
+    scan = await scanRows(run, opened.schema, opened.rows, recorder, {
+      firstRow: part.firstRow + skipRows,
+      expectedTotal: opened.rowCount === undefined ? undefined : opened.rowCount - skipRows,
+      maxRows: part.kind === 'whole' ? (run.maxRecords === undefined ? undefined : run.maxRecords - skipRows) : part.rows - skipRows,
+      onProgress: (rows) => heartbeat({ done: [...resume, ...recorder.done], rows: skipRows + rows }),
+    });
+  } catch (err) {
+    await files.abort(err);
+    throw err;
+  }
+  const shards = [...resume, ...recorder.done];
+  const manifest: PartManifest = {
+    part: part.index,
+    firstRow: part.firstRow,
+    rows: skipRows + scan.rowCount,
+    columns: opened.schema.fields.map((f) => f.name),
+    tokenizer: scan.tokenizer,
+    shards,
+  };
+  const manifestUri = partManifestUri(run.runUri, part.index);
+  await writeObject(deps.s3, manifestUri, JSON.stringify(manifest), 'application/json');
+  return { part: part.index, rows: manifest.rows, shards: shards.length, manifestUri };
+}
+
+/**
+ * Preprocessing in parts: `planPreparation` cuts the input (row groups, CSV byte ranges),
+ * `preparePart` turns one part into shard files (several run at once, on any workers), and
+ * `combineParts` numbers the shards run-wide, prices them and writes the shard manifest.
+ */
+export function makePrepareParts(deps: ActivityDeps) {
+  async function planPreparation(run: ResolvedRun): Promise<PreparePlan> {
+    return failingFast(async () => {
+      const { eTag, ...plan } = await planSourceParts(deps, run.source, {
+        partBytes: run.partBytes ?? DEFAULT_PART_BYTES,
+        minRows: BEDROCK_LIMITS.minRecords,
+        maxRows: run.maxRecords,
+      });
+      checkSameInput(run, eTag);
+      if (!plan.parts.length) throw new ShardPlanError('the dataset has no rows');
+      return plan;
+    });
+  }
+
+  async function preparePart({ run, part }: { run: ResolvedRun; part: InputPart }): Promise<PreparedPart> {
+    return failingFast(async () => {
+      const ctx = Context.current();
+      const resumed = ctx.info.heartbeatDetails as PartProgress | undefined;
+      const resume = resumed?.done ?? [];
+      if (deps.threads) return preparePartInThread({ ...deps.threads, hub: deps.hub }, { run, part, resume }, (progress) => ctx.heartbeat(progress), ctx.cancellationSignal);
+      return preparePartFiles(deps, run, part, resume, (progress) => ctx.heartbeat(progress));
+    });
+  }
+
+  async function combineParts({ run, parts }: { run: ResolvedRun; parts: PreparedPart[] }): Promise<PreparedShards> {
+    return failingFast(async () => {
+      const manifests: PartManifest[] = [];
+      for (const p of [...parts].sort((a, b) => a.part - b.part)) {
+        manifests.push(JSON.parse(await readObjectText(deps.s3, p.manifestUri)) as PartManifest);
+      }
+      const shards: ShardManifestEntry[] = manifests.flatMap((m) => m.shards.map((s) => ({ ...s, part: m.part }))).map((s, index) => ({ index, ...s }));
+      const adapter = resolveModelAdapter(run.modelId, run.invocationType);
+      const estimate = estimateRun(
+        run.modelId,
+        deps.prices,
+        shards,
+        shards.map((s) => s.inputTokens),
+        maxOutputTokens(adapter, run.modelParams),
+        tokenizerOf(manifests),
+      );
+      const rowCount = manifests.reduce((n, m) => n + m.rows, 0);
+      const manifest = { runKey: run.runKey, inputUri: run.inputUri, rowCount, columns: manifests[0].columns, estimate, shards };
+      const shardManifestUri = runFiles(run.runUri).shardManifest;
+      await writeObject(deps.s3, shardManifestUri, JSON.stringify(manifest, null, 1), 'application/json');
+      const { shards: perShard, ...totals } = estimate;
+      return { rowCount, shardCount: shards.length, shardManifestUri, estimate: totals, shardCosts: perShard.map((s) => s.batchCostMax) };
+    });
+  }
+
+  /**
+   * The three steps in one activity, for runs whose history already holds a `prepareShards` call
+   * (started before preprocessing was split): parts run one after another here.
+   */
+  async function prepareShards(run: ResolvedRun): Promise<PreparedShards> {
+    const plan = await planPreparation(run);
+    const parts: PreparedPart[] = [];
+    for (const part of plan.parts) {
+      const heartbeat = (progress: PartProgress) => Context.current().heartbeat({ part: part.index, rows: progress.rows });
+      parts.push(await failingFast(() => preparePartFiles(deps, run, part, [], heartbeat)));
+    }
+    return combineParts({ run, parts });
+  }
+
+  return { planPreparation, preparePart, combineParts, prepareShards };
+}

@@ -1,0 +1,39 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { headObject, readObjectText } from '../io/s3';
+import { runFiles } from '../shared/paths';
+import type { ResolvedRun } from '../shared/types';
+
+export interface ShardInputFiles {
+  jsonl: string;
+  snapshot: string;
+}
+
+interface CachedManifest {
+  eTag: string;
+  shards: ShardInputFiles[];
+}
+
+const MAX_CACHED = 16;
+const cache = new Map<string, CachedManifest>();
+
+/**
+ * A shard's input files, from the shard manifest that preprocessing wrote (parts name their own
+ * shards, so the run-wide index maps to files only through it). The manifest is read once per
+ * version: a HEAD checks it has not been rewritten since.
+ */
+export async function shardInputFiles(s3: S3Client, run: Pick<ResolvedRun, 'runUri'>, shardIndex: number): Promise<ShardInputFiles> {
+  const uri = runFiles(run.runUri).shardManifest;
+  const head = await headObject(s3, uri);
+  if (!head) throw new Error(`shard manifest not found: ${uri}`);
+  let cached = cache.get(uri);
+  if (cached?.eTag !== head.eTag) {
+    const manifest = JSON.parse(await readObjectText(s3, uri)) as { shards: Array<{ jsonlUri: string; snapshotUri: string }> };
+    cached = { eTag: head.eTag, shards: manifest.shards.map((s) => ({ jsonl: s.jsonlUri, snapshot: s.snapshotUri })) };
+    cache.delete(uri);
+    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
+    cache.set(uri, cached);
+  }
+  const files = cached.shards[shardIndex];
+  if (!files) throw new Error(`${uri} lists ${cached.shards.length} shards; there is no shard ${shardIndex}`);
+  return files;
+}

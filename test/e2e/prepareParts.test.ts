@@ -1,0 +1,130 @@
+import { Field, Int32, Schema, Utf8, vectorFromArray } from 'apache-arrow';
+import { anthropicAnswerText } from '../../src/emulator';
+import { startBatchRun } from '../../src/client/api';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { PartProgress, makePrepareParts, preparePartFiles } from '../../src/activities/prepareParts';
+import { makeResolveRun } from '../../src/activities/resolveRun';
+import { recordBatchOf, utf8Data } from '../../src/io/arrowColumns';
+import { writeParquetToS3 } from '../../src/io/parquetWrite';
+import { headObject, parseS3Uri, readObjectText } from '../../src/io/s3';
+import { loadPriceTable, loadRunDefaults } from '../../src/config';
+import { RunInput } from '../../src/shared/types';
+import { sampleRows, uploadCsv } from '../support/data';
+import { LocalStack, startLocalStack } from '../support/localStack';
+import { listKeys, readRunOutput } from '../support/output';
+import { RunningWorker, TEMPLATES_DIR, startWorker } from '../support/worker';
+
+let stack: LocalStack;
+let worker: RunningWorker;
+const CSV_ROWS = 3000;
+const CSV = 's3://datasets/parts.csv';
+const PARQUET_ROWS = 2400;
+const PARQUET = 's3://datasets/parts.parquet';
+
+const base = {
+  task: 'text' as const,
+  promptId: 'joke_about_topic',
+  modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
+  modelParams: { maxTokens: 100 },
+  roleArn: 'arn:aws:iam::123456789012:role/BedrockBatchRole',
+  maxRecordsPerJob: 400,
+  pollIntervalSeconds: 1,
+};
+
+function expectedResponse(topic: string): string {
+  const prompt = `Tell me a short, family-friendly joke about ${topic}.`;
+  return anthropicAnswerText({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 100, messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }] });
+}
+
+beforeAll(async () => {
+  stack = await startLocalStack({ inProgressMs: 300 });
+  // Two threads: parts run in worker threads, as `npm run worker` does on a multi-core machine.
+  worker = await startWorker(stack, undefined, { threads: 2 });
+  await uploadCsv(stack.s3, CSV, sampleRows(CSV_ROWS));
+  const schema = new Schema([new Field('n', new Int32(), false), new Field('topic', new Utf8(), true)]);
+  const batches = Array.from({ length: 8 }, (_, b) => {
+    const ids = Array.from({ length: PARQUET_ROWS / 8 }, (_, i) => b * (PARQUET_ROWS / 8) + i);
+    return recordBatchOf(schema, [vectorFromArray(ids, new Int32()).data[0], utf8Data(ids.map((i) => `topic ${i}`))]);
+  });
+  await writeParquetToS3(stack.s3, PARQUET, batches, { maxRowGroupRows: 300 });
+}, 180_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await stack?.stop();
+});
+
+test('a CSV bigger than one part is cut at record boundaries into parallel parts, and every row comes back once, in order', async () => {
+  const input: RunInput = { ...base, input: { s3Uri: CSV }, outputUri: 's3://results/csv-parts', partBytes: 20_000, prepareConcurrency: 3 };
+  const handle = await startBatchRun(worker.client, input);
+  const summary = await handle.result();
+  expect(summary).toMatchObject({ rows: CSV_ROWS, succeeded: CSV_ROWS, failed: 0 });
+
+  const runUri = summary.manifestUri.replace(/\/output\/_manifest\.json$/, '');
+  const partManifests = (await listKeys(stack.s3, `${runUri}/prepare/`)).filter((k) => k.endsWith('.json'));
+  expect(partManifests.length).toBeGreaterThan(3);
+  const shards = JSON.parse(await readObjectText(stack.s3, `${runUri}/shards.json`)) as { rowCount: number; shards: Array<{ index: number; records: number; part: number }> };
+  expect(shards.rowCount).toBe(CSV_ROWS);
+  expect(shards.shards.map((s) => s.index)).toEqual(shards.shards.map((_, i) => i));
+  expect(new Set(shards.shards.map((s) => s.part)).size).toBe(partManifests.length);
+  for (const s of shards.shards) expect(s.records).toBeGreaterThanOrEqual(100);
+  expect(summary.shards).toBe(shards.shards.length);
+
+  const rows = sampleRows(CSV_ROWS);
+  const out = await readRunOutput(stack.s3, summary.outputUris);
+  expect(out.map((r) => r.id)).toEqual(rows.map((r) => r.id));
+  // Record ids stay row positions across parts; quoted commas, quotes and newlines survive the cuts.
+  expect(out.map((r) => r.record_id)).toEqual(rows.map((_, i) => String(i).padStart(11, '0')));
+  expect(out.map((r) => r.topic)).toEqual(rows.map((r) => r.topic));
+  for (const i of [0, 1, 7, 9, 1234, CSV_ROWS - 1]) expect(out[i].response).toBe(expectedResponse(rows[i].topic));
+});
+
+test('a Parquet file is cut by row groups into parts; maxRecords ends the run inside a part', async () => {
+  const input: RunInput = { ...base, input: { s3Uri: PARQUET }, outputUri: 's3://results/parquet-parts', partBytes: 1, maxRecords: 2000 };
+  const summary = await (await startBatchRun(worker.client, input)).result();
+  expect(summary).toMatchObject({ rows: 2000, succeeded: 2000 });
+  const runUri = summary.manifestUri.replace(/\/output\/_manifest\.json$/, '');
+  // partBytes 1: each part closes at its first row group of at least 100 rows, so 2,000 rows make 7 parts (the last one cut short).
+  expect((await listKeys(stack.s3, `${runUri}/prepare/`)).length).toBe(7);
+  const out = await readRunOutput(stack.s3, summary.outputUris);
+  expect(out.map((r) => r.n)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+  expect(out[1999].response).toBe(expectedResponse('topic 1999'));
+});
+
+test('a retried part resumes after the shards its last heartbeat recorded instead of writing them again', async () => {
+  const deps = { s3: stack.s3, bedrock: stack.bedrock, templatesDir: TEMPLATES_DIR, defaults: loadRunDefaults(), prices: loadPriceTable(), hub: { endpoint: 'http://127.0.0.1:9' } };
+  const run = await makeResolveRun(deps)({ ...base, input: { s3Uri: PARQUET }, outputUri: 's3://results/resume', maxRecordsPerJob: 300 });
+  const { planPreparation, combineParts } = makePrepareParts(deps);
+  const plan = await planPreparation(run);
+  expect(plan.parts).toHaveLength(1);
+  const part = plan.parts[0];
+
+  // First attempt: dies right after its second shard is written (as a crashed worker would).
+  let last: PartProgress | undefined;
+  const crash = new Error('worker lost');
+  await expect(
+    preparePartFiles(deps, run, part, [], (progress) => {
+      last = progress;
+      if ((progress.done?.length ?? 0) === 2) throw crash;
+    }),
+  ).rejects.toBe(crash);
+  expect(last!.done.map((s) => s.records)).toEqual([300, 300]);
+  // Removed here so that a retry which wrote the shard again would be seen.
+  const firstJsonl = last!.done[0].jsonlUri;
+  const { bucket, key } = parseS3Uri(firstJsonl);
+  await stack.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+
+  // Retry with that heartbeat: it starts at row 600 and leaves the two written shards alone.
+  const reported: PartProgress[] = [];
+  const result = await preparePartFiles(deps, run, part, last!.done, (progress) => reported.push(progress));
+  expect(result).toMatchObject({ rows: PARQUET_ROWS, shards: 8 });
+  expect(await headObject(stack.s3, firstJsonl)).toBeUndefined();
+  expect(reported[0].done.slice(0, 2)).toEqual(last!.done);
+  expect(reported[reported.length - 1].done).toHaveLength(8);
+  const prepared = await combineParts({ run, parts: [result] });
+  expect(prepared).toMatchObject({ rowCount: PARQUET_ROWS, shardCount: 8 });
+  const manifest = JSON.parse(await readObjectText(stack.s3, prepared.shardManifestUri)) as { shards: Array<{ jsonlUri: string }> };
+  const third = await readObjectText(stack.s3, manifest.shards[2].jsonlUri);
+  expect(JSON.parse(third.split('\n')[0]).recordId).toBe('00000000600');
+  expect(third.trim().split('\n')).toHaveLength(300);
+});
