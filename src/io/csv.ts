@@ -1,37 +1,40 @@
-import { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
+import { pipeline, Readable } from 'node:stream';
+import { CsvError, parse } from 'csv-parse';
+import { CsvFormatError, csvParseRange, csvParserOptions, fastCsvRows } from './fastCsv';
 
-export class CsvFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CsvFormatError';
-  }
-}
+// Defined in fastCsv.ts (which csv.ts and csvSplit.ts both build on), exported from here as before.
+export { CsvFormatError, csvParserOptions };
 
 export interface CsvRows {
   columns: string[];
   rows: AsyncIterable<string[]>;
 }
 
-/**
- * The csv-parse options every CSV read uses (whole files here, byte ranges in csvSplit.ts): the two must
- * count records identically. Arrays, not objects: the template is compiled against column indexes once
- * (faster, see data-path.md).
- */
-export const csvParserOptions = Object.freeze({ bom: true, relax_column_count: false, skip_empty_lines: true } as const);
-
 function parser() {
   return parse({ ...csvParserOptions });
 }
 
 function describe(err: unknown, source: string): Error {
+  if (err instanceof CsvFormatError) return err; // already names the source and the line (csvParseRange)
+  if (!(err instanceof CsvError)) return err as Error; // e.g. the download failed: not the file's fault, retryable
   const e = err as { message?: string; code?: string; lines?: number };
   return new CsvFormatError(`${source}: malformed CSV${e.lines ? ` near line ${e.lines}` : ''}: ${e.message ?? String(err)}`);
 }
 
 /** Streams a CSV with a header row; the first row names the columns. */
 export async function openCsv(stream: Readable, source: string): Promise<CsvRows> {
-  const iterator = stream.pipe(parser())[Symbol.asyncIterator]() as AsyncIterator<string[]>;
+  // The fast parser; what it is not sure about (bad quoting, a wrong field count...) csv-parse re-reads, for
+  // its exact rows and messages: the whole file if that is before the end of the header, else the rest
+  // after the last row yielded, read as a byte range of the file.
+  const records = fastCsvRows(stream, { bom: true }, (rest, at) => {
+    if (at.records === 0) {
+      const p = parser();
+      pipeline(rest, p, () => undefined);
+      return p as unknown as AsyncIterable<string[]>;
+    }
+    return csvParseRange(rest, at.columns!, source, { firstLine: at.line, recordDelimiter: at.recordDelimiter });
+  });
+  const iterator = records[Symbol.asyncIterator]();
   let first: IteratorResult<string[]>;
   try {
     first = await iterator.next();

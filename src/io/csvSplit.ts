@@ -21,9 +21,9 @@
  *   every `\n` before the position, except that a `\r\n` record delimiter counts once. That is the
  *   physical line in `\n` files; in `\r\n` files a `\r\n` inside a quoted field counts as two.
  */
-import { pipeline, Readable } from 'node:stream';
-import { CsvError, parse } from 'csv-parse';
-import { CsvFormatError, csvParserOptions } from './csv';
+import { Readable } from 'node:stream';
+import { CsvFormatError } from './csv';
+import { csvParseRange, fastCsvRows } from './fastCsv';
 
 export type CsvRecordDelimiter = '\n' | '\r\n' | '\r';
 
@@ -360,92 +360,6 @@ export interface CsvRangeOptions {
 }
 
 /**
- * A synthetic header record of `n` fields (`""` then commas) put before the range, so that csv-parse
- * checks every row of the range against the column count (as it does after the real header), sees the
- * file's record delimiter first, and finds no BOM at the range's start. Returns the bytes and the parser
- * line where the range starts.
- */
-function syntheticHeader(n: number, rd: CsvRecordDelimiter): Buffer {
-  const record = '""' + ','.repeat(n - 1);
-  // A bare `\r` before a range starting with `\n` would read as `\r\n`: lead with an empty line ending in
-  // `\r` followed by `"`, which makes csv-parse settle on `\r` first.
-  return Buffer.from(rd === '\r' ? '\r' + record + '\r' : record + rd);
-}
-
-/** The parser line (1-based) where the range starts, after the synthetic header. */
-function rangeLineAfterHeader(rd: CsvRecordDelimiter): number {
-  return rd === '\r' ? 3 : 2;
-}
-
-/** Incremental version of csv-parse's delimiter discovery (first CR/LF outside quotes). */
-class DelimiterSniffer {
-  private inQuote = false;
-  private pendingCr = false;
-  /** Returns the delimiter once known; `end` decides a trailing `\r`. */
-  feed(chunk: Buffer | null, end: boolean): CsvRecordDelimiter | undefined {
-    if (chunk) {
-      for (let i = 0; i < chunk.length; i++) {
-        const c = chunk[i];
-        if (this.pendingCr) return c === LF ? '\r\n' : '\r';
-        if (c === QUOTE) this.inQuote = !this.inQuote;
-        else if (!this.inQuote && c === LF) return '\n';
-        else if (!this.inQuote && c === CR) {
-          if (i + 1 < chunk.length) return chunk[i + 1] === LF ? '\r\n' : '\r';
-          this.pendingCr = true;
-        }
-      }
-    }
-    if (end) return this.pendingCr ? '\r' : '\n';
-    return undefined;
-  }
-}
-
-async function* withHeader(
-  stream: Readable,
-  n: number,
-  rd: CsvRecordDelimiter | undefined,
-  onDelimiter: (d: CsvRecordDelimiter) => void,
-): AsyncGenerator<Buffer> {
-  if (rd) {
-    onDelimiter(rd);
-    yield syntheticHeader(n, rd);
-    for await (const chunk of stream) yield chunk as Buffer;
-    return;
-  }
-  const sniffer = new DelimiterSniffer();
-  let held: Buffer[] | null = [];
-  for await (const c of stream) {
-    const chunk = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
-    if (!held) {
-      yield chunk;
-      continue;
-    }
-    held.push(chunk);
-    const found = sniffer.feed(chunk, false);
-    if (found) {
-      onDelimiter(found);
-      yield syntheticHeader(n, found);
-      yield* held;
-      held = null;
-    }
-  }
-  if (held) {
-    const found = sniffer.feed(null, true)!;
-    onDelimiter(found);
-    yield syntheticHeader(n, found);
-    yield* held;
-  }
-}
-
-function describeRange(err: unknown, source: string, toFileLine: (parserLine: number) => number): Error {
-  if (err instanceof CsvFormatError) return err;
-  if (!(err instanceof CsvError)) return err as Error; // e.g. the download failed: not the file's fault, retryable
-  const e = err as CsvError & { lines?: number };
-  const message = e.message.replace(/\b(at|on) line (\d+)/g, (_, w: string, l: string) => `${w} line ${toFileLine(Number(l))}`);
-  return new CsvFormatError(`${source}: malformed CSV${e.lines ? ` near line ${toFileLine(e.lines)}` : ''}: ${message}`);
-}
-
-/**
  * Parses one part (a body starting at a record boundary, without the header) like `openCsv` parses the
  * whole file: rows are string arrays in column order; a row with another number of fields than
  * `columns`, or bad quoting, is a CsvFormatError naming the source and the line of the whole file; so is a
@@ -458,26 +372,20 @@ export function openCsvRange(
   opts: CsvRangeOptions,
 ): AsyncIterable<string[]> {
   if (columns.length === 0) throw new RangeError('openCsvRange: no columns');
+  const n = columns.length;
   return {
     async *[Symbol.asyncIterator]() {
-      let rangeLine = 2;
-      const toFileLine = (parserLine: number) => opts.firstLine + parserLine - rangeLine;
-      const input = Readable.from(
-        withHeader(stream, columns.length, opts.recordDelimiter, (d) => (rangeLine = rangeLineAfterHeader(d))),
-        { objectMode: false },
+      // The fast parser; what it is not sure about (bad quoting, a wrong field count...) csv-parse re-reads
+      // from the end of the last row yielded, for its exact rows and messages.
+      const records = fastCsvRows(
+        stream,
+        { columns: n, recordDelimiter: opts.recordDelimiter, firstLine: opts.firstLine },
+        (rest, at) => csvParseRange(rest, n, source, { firstLine: at.line, recordDelimiter: at.recordDelimiter }),
       );
-      const parser = parse({ ...csvParserOptions });
-      // pipeline (not pipe): a failing download destroys the parser with its error instead of hanging it.
-      pipeline(input, parser, () => undefined);
       const expected = opts.expectedRows;
       let rows = 0;
-      let header = true;
       try {
-        for await (const record of parser as unknown as AsyncIterable<string[]>) {
-          if (header) {
-            header = false;
-            continue;
-          }
+        for await (const record of records) {
           rows++;
           if (expected !== undefined && rows > expected) {
             throw new CsvFormatError(
@@ -486,12 +394,8 @@ export function openCsvRange(
           }
           yield record;
         }
-      } catch (err) {
-        throw describeRange(err, source, toFileLine);
       } finally {
         // Reached on early exit too: stop the download instead of leaving it paused.
-        input.destroy();
-        parser.destroy();
         stream.destroy();
       }
       if (expected !== undefined && rows !== expected) {
