@@ -1,5 +1,4 @@
 import type { Schema } from 'apache-arrow';
-import { DatasetClients, openSource } from '../io/dataset';
 import { compileTemplate } from '../core/template';
 import { recordIdForRow } from '../core/recordId';
 import { SampledTokenEstimate } from '../core/tokenEstimate';
@@ -113,16 +112,4 @@ export async function scanRows(
     inputTokens: tokens.total() + systemTokens * rowCount,
     tokenizer: { kind: counter.kind, exact: counter.exact && tokens.exact(), note: counter.note },
   };
-}
-
-/** The whole dataset in one pass (the estimate, and tools that want one process). */
-export async function scanDataset(
-  clients: DatasetClients,
-  run: ResolvedRun,
-  sinkFor: (schema: Schema) => ShardSink<ScannedRecord>,
-  opts: ScanOptions = {},
-): Promise<ScanResult> {
-  const { schema, eTag, rows, rowCount } = await openSource(clients, run.source);
-  checkSameInput(run, eTag);
-  return scanRows(run, schema, rows, sinkFor(schema), { ...opts, firstRow: 0, expectedTotal: rowCount, maxRows: run.maxRecords });
 }

@@ -1,4 +1,6 @@
 import { Context } from '@temporalio/activity';
+import type { Schema } from 'apache-arrow';
+import type { DatasetClients } from '../io/dataset';
 import { readObjectText, writeObject } from '../io/s3';
 import { openSourcePart, planSourceParts } from '../io/inputParts';
 import { BEDROCK_LIMITS, ShardPlanError, ShardSink } from '../core/shardPlan';
@@ -7,9 +9,8 @@ import { DEFAULT_PART_BYTES } from '../core/runConfig';
 import { maxOutputTokens, resolveModelAdapter } from '../models/registry';
 import { partManifestUri, partShardPaths, runFiles } from '../shared/paths';
 import { InputPart, PreparePlan, PreparedPart, PreparedShards, ResolvedRun } from '../shared/types';
-import { ScanResult, ScannedRecord, checkSameInput, scanRows } from './datasetScan';
+import { ScanOptions, ScanResult, ScannedRecord, checkSameInput, scanRows } from './datasetScan';
 import { ActivityDeps } from './deps';
-import type { DatasetClients } from '../io/dataset';
 import { preparePartInThread } from './partThreads';
 import { failingFast } from './failures';
 import { ShardFileSink } from './shardFiles';
@@ -78,6 +79,37 @@ function tokenizerOf(manifests: PartManifest[]): ScanResult['tokenizer'] {
   return { ...first, exact: manifests.every((m) => m.tokenizer.exact) };
 }
 
+/** The input's parts for this run (fails on a changed input or an empty dataset). */
+export async function planRunParts(deps: DatasetClients, run: ResolvedRun): Promise<PreparePlan> {
+  const { eTag, ...plan } = await planSourceParts(deps, run.source, {
+    partBytes: run.partBytes ?? DEFAULT_PART_BYTES,
+    minRows: BEDROCK_LIMITS.minRecords,
+    maxRows: run.maxRecords,
+  });
+  checkSameInput(run, eTag);
+  if (!plan.parts.length) throw new ShardPlanError('the dataset has no rows');
+  return plan;
+}
+
+/** One part's rows from `skipRows` on, rendered and cut into shards for `sink` (files, or a tally for the estimate). */
+export async function scanPart(
+  deps: DatasetClients,
+  run: ResolvedRun,
+  part: InputPart,
+  sinkFor: (schema: Schema) => ShardSink<ScannedRecord>,
+  opts: ScanOptions & { skipRows?: number } = {},
+): Promise<ScanResult> {
+  const skipRows = opts.skipRows ?? 0;
+  const opened = await openSourcePart(deps, run.source, part, run.columns, skipRows);
+  checkSameInput(run, opened.eTag);
+  return scanRows(run, opened.schema, opened.rows, sinkFor(opened.schema), {
+    ...opts,
+    firstRow: part.firstRow + skipRows,
+    expectedTotal: opened.rowCount === undefined ? undefined : opened.rowCount - skipRows,
+    maxRows: part.kind === 'whole' ? (run.maxRecords === undefined ? undefined : run.maxRecords - skipRows) : part.rows - skipRows,
+  });
+}
+
 /** One part into shard files, resuming after the shards in `resume` (a retry's last heartbeat). */
 export async function preparePartFiles(
   deps: DatasetClients,
@@ -87,29 +119,30 @@ export async function preparePartFiles(
   heartbeat: (progress: PartProgress) => void,
 ): Promise<PreparedPart> {
   const skipRows = resume.reduce((n, s) => n + s.records, 0);
-  const opened = await openSourcePart(deps, run.source, part, run.columns, skipRows);
-  checkSameInput(run, opened.eTag);
   const pathsOf = (shard: number) => partShardPaths(run.runUri, part.index, resume.length + shard);
-  const files = new ShardFileSink(deps.s3, opened.schema, pathsOf);
-  const recorder = new PartShardRecorder(files, pathsOf, (done) => heartbeat({ done: [...resume, ...done] }));
+  let files: ShardFileSink | undefined;
+  let recorder: PartShardRecorder | undefined;
+  const sinkFor = (schema: Schema) => {
+    files = new ShardFileSink(deps.s3, schema, pathsOf);
+    recorder = new PartShardRecorder(files, pathsOf, (done) => heartbeat({ done: [...resume, ...done] }));
+    return recorder;
+  };
   let scan: ScanResult;
   try {
-    scan = await scanRows(run, opened.schema, opened.rows, recorder, {
-      firstRow: part.firstRow + skipRows,
-      expectedTotal: opened.rowCount === undefined ? undefined : opened.rowCount - skipRows,
-      maxRows: part.kind === 'whole' ? (run.maxRecords === undefined ? undefined : run.maxRecords - skipRows) : part.rows - skipRows,
-      onProgress: (rows) => heartbeat({ done: [...resume, ...recorder.done], rows: skipRows + rows }),
+    scan = await scanPart(deps, run, part, sinkFor, {
+      skipRows,
+      onProgress: (rows) => heartbeat({ done: [...resume, ...(recorder?.done ?? [])], rows: skipRows + rows }),
     });
   } catch (err) {
-    await files.abort(err);
+    await files?.abort(err);
     throw err;
   }
-  const shards = [...resume, ...recorder.done];
+  const shards = [...resume, ...recorder!.done];
   const manifest: PartManifest = {
     part: part.index,
     firstRow: part.firstRow,
     rows: skipRows + scan.rowCount,
-    columns: opened.schema.fields.map((f) => f.name),
+    columns: scan.schema.fields.map((f) => f.name),
     tokenizer: scan.tokenizer,
     shards,
   };
@@ -125,16 +158,7 @@ export async function preparePartFiles(
  */
 export function makePrepareParts(deps: ActivityDeps) {
   async function planPreparation(run: ResolvedRun): Promise<PreparePlan> {
-    return failingFast(async () => {
-      const { eTag, ...plan } = await planSourceParts(deps, run.source, {
-        partBytes: run.partBytes ?? DEFAULT_PART_BYTES,
-        minRows: BEDROCK_LIMITS.minRecords,
-        maxRows: run.maxRecords,
-      });
-      checkSameInput(run, eTag);
-      if (!plan.parts.length) throw new ShardPlanError('the dataset has no rows');
-      return plan;
-    });
+    return failingFast(() => planRunParts(deps, run));
   }
 
   async function preparePart({ run, part }: { run: ResolvedRun; part: InputPart }): Promise<PreparedPart> {

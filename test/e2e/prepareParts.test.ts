@@ -1,6 +1,7 @@
 import { Field, Int32, Schema, Utf8, vectorFromArray } from 'apache-arrow';
 import { anthropicAnswerText } from '../../src/emulator';
 import { startBatchRun } from '../../src/client/api';
+import { estimateRunInput } from '../../src/client/estimate';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { PartProgress, makePrepareParts, preparePartFiles } from '../../src/activities/prepareParts';
 import { makeResolveRun } from '../../src/activities/resolveRun';
@@ -20,6 +21,15 @@ const CSV_ROWS = 3000;
 const CSV = 's3://datasets/parts.csv';
 const PARQUET_ROWS = 2400;
 const PARQUET = 's3://datasets/parts.parquet';
+
+const deps = () => ({
+  s3: stack.s3,
+  bedrock: stack.bedrock,
+  templatesDir: TEMPLATES_DIR,
+  defaults: loadRunDefaults(),
+  prices: loadPriceTable(),
+  hub: { endpoint: 'http://127.0.0.1:9' },
+});
 
 const base = {
   task: 'text' as const,
@@ -77,6 +87,11 @@ test('a CSV bigger than one part is cut at record boundaries into parallel parts
   expect(out.map((r) => r.record_id)).toEqual(rows.map((_, i) => String(i).padStart(11, '0')));
   expect(out.map((r) => r.topic)).toEqual(rows.map((r) => r.topic));
   for (const i of [0, 1, 7, 9, 1234, CSV_ROWS - 1]) expect(out[i].response).toBe(expectedResponse(rows[i].topic));
+
+  // The estimate plans the same parts and shards as the run, writing nothing.
+  const estimate = await estimateRunInput(deps(), input);
+  expect(estimate).toMatchObject({ records: CSV_ROWS, jobs: summary.shards });
+  expect(estimate.shards.map((s) => s.records)).toEqual(shards.shards.map((s) => s.records));
 });
 
 test('a Parquet file is cut by row groups into parts; maxRecords ends the run inside a part', async () => {
@@ -92,9 +107,8 @@ test('a Parquet file is cut by row groups into parts; maxRecords ends the run in
 });
 
 test('a retried part resumes after the shards its last heartbeat recorded instead of writing them again', async () => {
-  const deps = { s3: stack.s3, bedrock: stack.bedrock, templatesDir: TEMPLATES_DIR, defaults: loadRunDefaults(), prices: loadPriceTable(), hub: { endpoint: 'http://127.0.0.1:9' } };
-  const run = await makeResolveRun(deps)({ ...base, input: { s3Uri: PARQUET }, outputUri: 's3://results/resume', maxRecordsPerJob: 300 });
-  const { planPreparation, combineParts } = makePrepareParts(deps);
+  const run = await makeResolveRun(deps())({ ...base, input: { s3Uri: PARQUET }, outputUri: 's3://results/resume', maxRecordsPerJob: 300 });
+  const { planPreparation, combineParts } = makePrepareParts(deps());
   const plan = await planPreparation(run);
   expect(plan.parts).toHaveLength(1);
   const part = plan.parts[0];
@@ -103,7 +117,7 @@ test('a retried part resumes after the shards its last heartbeat recorded instea
   let last: PartProgress | undefined;
   const crash = new Error('worker lost');
   await expect(
-    preparePartFiles(deps, run, part, [], (progress) => {
+    preparePartFiles(deps(), run, part, [], (progress) => {
       last = progress;
       if ((progress.done?.length ?? 0) === 2) throw crash;
     }),
@@ -116,7 +130,7 @@ test('a retried part resumes after the shards its last heartbeat recorded instea
 
   // Retry with that heartbeat: it starts at row 600 and leaves the two written shards alone.
   const reported: PartProgress[] = [];
-  const result = await preparePartFiles(deps, run, part, last!.done, (progress) => reported.push(progress));
+  const result = await preparePartFiles(deps(), run, part, last!.done, (progress) => reported.push(progress));
   expect(result).toMatchObject({ rows: PARQUET_ROWS, shards: 8 });
   expect(await headObject(stack.s3, firstJsonl)).toBeUndefined();
   expect(reported[0].done.slice(0, 2)).toEqual(last!.done);
