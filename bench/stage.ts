@@ -78,7 +78,8 @@ async function main() {
 
   if (req.mode === 'prep') {
     // The worker's path: plan, parts in worker threads (one per core), then the shard manifest.
-    const deps: ActivityDeps = { ...benchDeps(s3), threads: { threads: req.threads, s3: s3SettingsFromEnv() } };
+    // --threads 0: parts in this thread, one after another (a profile then sees them).
+    const deps: ActivityDeps = { ...benchDeps(s3), ...(req.threads > 0 ? { threads: { threads: req.threads, s3: s3SettingsFromEnv() } } : {}) };
     const { planPreparation, preparePart, combineParts } = makePrepareParts(deps);
     const plan = await inActivity('planPreparation', () => planPreparation(req.run), () => undefined);
     const planSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -92,13 +93,15 @@ async function main() {
         log(`  part ${part.index}: ${parts[part.index].rows} rows, ${parts[part.index].shards} shards`);
       }
     };
-    await Promise.all(Array.from({ length: req.threads }, lane));
+    await Promise.all(Array.from({ length: Math.max(1, req.threads) }, lane));
     const prepared = await inActivity('combineParts', () => combineParts({ run: req.run, parts }), () => undefined);
     rows = prepared.rowCount;
     const manifest = JSON.parse(await readObjectText(s3, prepared.shardManifestUri)) as { shards: ShardInfo[] };
-    // Parts read the input in their threads, with clients of their own: count it here.
-    stats.bytesIn += req.inputBytes;
-    threaded = true;
+    // Parts in threads read the input with clients of their own: count it here.
+    if (req.threads > 0) {
+      stats.bytesIn += req.inputBytes;
+      threaded = true;
+    }
     extra = { shards: manifest.shards, parts: plan.parts.length, threads: req.threads, planSeconds, inputTokens: prepared.estimate?.inputTokens };
   } else if (req.mode === 'collect') {
     const { collectShard } = makeCollectShard(benchDeps(s3));

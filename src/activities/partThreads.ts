@@ -22,8 +22,6 @@ export type PartThreadMessage =
   | { kind: 'done'; result: PreparedPart }
   | { kind: 'error'; name: string; message: string; stack?: string };
 
-const WAIT_HEARTBEAT_MS = 5000;
-
 function threadCode(): string {
   const ext = extname(__filename);
   const entry = resolve(__dirname, `partThread${ext}`);
@@ -33,7 +31,8 @@ function threadCode(): string {
 
 /**
  * Long-lived threads, one part at a time each: a thread loads the app's modules (and a tokenizer)
- * once, not once per part, and its memory is reused. Parts beyond the thread count wait.
+ * once, not once per part, and its memory is reused. Parts beyond the thread count wait (the
+ * activity keeps heartbeating meanwhile).
  */
 class PartThreadPool {
   private readonly idle: Worker[] = [];
@@ -46,13 +45,7 @@ class PartThreadPool {
   ) {}
 
   async run(job: PartJob, heartbeat: (progress: PartProgress) => void, signal?: AbortSignal): Promise<PreparedPart> {
-    const waitBeat = setInterval(() => heartbeat({ done: job.resume }), WAIT_HEARTBEAT_MS);
-    let worker: Worker;
-    try {
-      worker = await this.take();
-    } finally {
-      clearInterval(waitBeat);
-    }
+    const worker = await this.take();
     let healthy = false;
     try {
       signal?.throwIfAborted();

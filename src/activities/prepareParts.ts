@@ -15,6 +15,8 @@ import { preparePartInThread } from './partThreads';
 import { failingFast } from './failures';
 import { ShardFileSink } from './shardFiles';
 
+const HEARTBEAT_EVERY_MS = 5000;
+
 /** One shard as a part writes it down: enough to submit it, join it, and price it. */
 export interface PartShard {
   records: number;
@@ -166,8 +168,17 @@ export function makePrepareParts(deps: ActivityDeps) {
       const ctx = Context.current();
       const resumed = ctx.info.heartbeatDetails as PartProgress | undefined;
       const resume = resumed?.done ?? [];
-      if (deps.threads) return preparePartInThread({ ...deps.threads, hub: deps.hub }, { run, part, resume }, (progress) => ctx.heartbeat(progress), ctx.cancellationSignal);
-      return preparePartFiles(deps, run, part, resume, (progress) => ctx.heartbeat(progress));
+      // Progress comes every few thousand rows; with very long rows that can be slower than the
+      // heartbeat timeout, so the latest progress is also repeated on a clock.
+      let latest: PartProgress = { done: resume };
+      const heartbeat = (progress: PartProgress) => ctx.heartbeat((latest = progress));
+      const timer = setInterval(() => ctx.heartbeat(latest), HEARTBEAT_EVERY_MS);
+      try {
+        if (deps.threads) return await preparePartInThread({ ...deps.threads, hub: deps.hub }, { run, part, resume }, heartbeat, ctx.cancellationSignal);
+        return await preparePartFiles(deps, run, part, resume, heartbeat);
+      } finally {
+        clearInterval(timer);
+      }
     });
   }
 
