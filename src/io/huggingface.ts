@@ -1,7 +1,8 @@
-import { RecordBatch, Schema } from 'apache-arrow';
+import { Schema } from 'apache-arrow';
 import { createHash } from 'node:crypto';
 import { type HubRequestContext, type HubSettings, HubDatasetError, hubGetJson, hubRangeBlob, nextLink, normalizeETag } from './hfHttp';
-import { type ParquetFileInfo, readParquetBatches, readParquetInfo } from './parquetRead';
+import { type ParquetFileInfo, readParquetInfo } from './parquetRead';
+import { rowGroupRows } from './parquetRows';
 import type { BlobLike } from './blob';
 
 /**
@@ -263,12 +264,6 @@ export async function readHubDatasetSchema(
   return { schema, eTag: filesETag(files), files, rowCount };
 }
 
-/** Rows of one Arrow batch as arrays of JS values, as src/io/dataset.ts yields them. */
-function* batchRows(batch: RecordBatch): Generator<unknown[]> {
-  const columns = batch.schema.fields.map((_, i) => batch.getChildAt(i)!);
-  for (let r = 0; r < batch.numRows; r++) yield columns.map((c) => c.get(r));
-}
-
 /**
  * Streams the split's rows, file after file in order, each through ranged GETs one row group at a
  * time (memory follows the row-group size, never a whole file). Same shape as `openDataset`.
@@ -279,29 +274,11 @@ export async function openHubDataset(
 ): Promise<{ schema: Schema; eTag: string; rowCount: number; files: HubParquetFile[]; rows: AsyncIterable<unknown[]> }> {
   const checked = checkRef(ref);
   const files = await listFilesAt(hub, checked);
-  const { schema, rowCount } = await readFooters(hub, checked, files);
-  const rows = {
-    async *[Symbol.asyncIterator](): AsyncGenerator<unknown[]> {
-      for (const file of files) {
-        const batches = readParquetBatches(hubRangeBlob(hub, checked.datasetId, file));
-        try {
-          for (;;) {
-            let next: IteratorResult<RecordBatch>;
-            try {
-              next = await batches.next();
-            } catch (err) {
-              throw unreadable(checked, file, err);
-            }
-            if (next.done) break;
-            yield* batchRows(next.value);
-          }
-        } finally {
-          // Also on an early exit by the consumer: lets the reader free its wasm file.
-          await batches.return(undefined);
-        }
-      }
-    },
-  };
+  const { schema, rowCount, infos } = await readFooters(hub, checked, files);
+  const blobs = files.map((f) => hubRangeBlob(hub, checked.datasetId, f));
+  const spans = infos.map((info, file) => ({ file, start: 0, end: info.numRowGroups }));
+  const describeError = (file: number, err: unknown) => unreadable(checked, files[file], err);
+  const rows = { [Symbol.asyncIterator]: () => rowGroupRows(blobs, spans, { describeError }) };
   return { schema, eTag: filesETag(files), rowCount, files, rows };
 }
 

@@ -1,11 +1,12 @@
-import type { RecordBatch, Schema } from 'apache-arrow';
+import type { Schema } from 'apache-arrow';
 import { PartPlanLimits, RowGroupLayout, planCsvParts, planRowGroupParts } from '../core/partPlan';
 import type { DatasetSource, InputPart, PreparePlan } from '../shared/types';
 import type { BlobLike } from './blob';
 import { CsvRecordDelimiter, openCsvRange, scanCsvBoundaries } from './csvSplit';
-import { DatasetClients, DatasetError, batchRows, csvSchema, datasetFormat, openSource } from './dataset';
+import { DatasetClients, DatasetError, csvSchema, datasetFormat, openSource } from './dataset';
+import { rowGroupRows } from './parquetRows';
 import { hubSplitBlobs, readHubRowGroupLayout } from './huggingface';
-import { readParquetBatches, readParquetInfo } from './parquetRead';
+import { readParquetInfo } from './parquetRead';
 import { headObject, openObjectStream, s3RangeBlob } from './s3';
 
 /**
@@ -63,7 +64,7 @@ export async function openSourcePart(clients: DatasetClients, source: DatasetSou
     const opened = await openParquetFiles(clients, source);
     const first = part.spans[0];
     const { schema } = await readParquetInfo(opened.blobs[first.file]);
-    return { schema, eTag: opened.eTag, rowCount: part.rows, rows: rowGroupRows(opened, part, skipRows) };
+    return { schema, eTag: opened.eTag, rowCount: part.rows, rows: rowGroupRows(opened.blobs, part.spans, { ...opened, rows: part.rows, skipRows }) };
   }
   if (!('s3Uri' in source)) throw new Error(`a CSV range part needs an S3 source`);
   const uri = source.s3Uri;
@@ -97,42 +98,6 @@ async function openParquetFiles(
     blobs: [s3RangeBlob(clients.s3, uri, head.size, { eTag: head.eTag })],
     describeError: (_file, err) => (err instanceof DatasetError ? err : new DatasetError(`${uri}: not a readable Parquet file: ${(err as Error).message}`)),
   };
-}
-
-async function* rowGroupRows(
-  opened: { blobs: BlobLike[]; describeError: (file: number, err: unknown) => Error },
-  part: Extract<InputPart, { kind: 'rowGroups' }>,
-  skipRows: number,
-): AsyncGenerator<unknown[]> {
-  let toSkip = skipRows;
-  let left = part.rows - skipRows;
-  for (const span of part.spans) {
-    if (left <= 0) return;
-    const batches = readParquetBatches(opened.blobs[span.file], { rowGroups: { start: span.start, end: span.end } });
-    try {
-      for (;;) {
-        let next: IteratorResult<RecordBatch>;
-        try {
-          next = await batches.next();
-        } catch (err) {
-          throw opened.describeError(span.file, err);
-        }
-        if (next.done) break;
-        const batch = next.value;
-        if (toSkip >= batch.numRows) {
-          toSkip -= batch.numRows;
-          continue;
-        }
-        for (const row of batchRows(toSkip ? batch.slice(toSkip) : batch)) {
-          if (left-- <= 0) return;
-          yield row;
-        }
-        toSkip = 0;
-      }
-    } finally {
-      await batches.return(undefined);
-    }
-  }
 }
 
 async function* skipping(rows: AsyncIterable<unknown[]>, skip: number): AsyncGenerator<unknown[]> {

@@ -1,5 +1,5 @@
 import { Field, Int32, RecordBatch, Schema, Utf8, vectorFromArray } from 'apache-arrow';
-import { batchRows } from '../../src/io/dataset';
+import { batchRows } from '../../src/io/parquetRows';
 import { int32Data, recordBatchOf, utf8Data } from '../../src/io/arrowColumns';
 
 describe('batchRows', () => {
