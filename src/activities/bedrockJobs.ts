@@ -1,4 +1,5 @@
 import {
+  AccessDeniedException,
   BedrockClient,
   ConflictException,
   ResourceNotFoundException,
@@ -10,6 +11,7 @@ import {
   ValidationException,
   paginateListModelInvocationJobs,
 } from '@aws-sdk/client-bedrock';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { clientRequestTokenFor } from '../core/runConfig';
 import { HARVESTABLE_JOB_STATUSES, TERMINAL_JOB_STATUSES, bedrockJobName } from '../shared/jobNames';
@@ -22,7 +24,12 @@ export interface SubmitJobRequest {
   run: Pick<ResolvedRun, 'runKey' | 'runName' | 'runUri' | 'modelId' | 'invocationType' | 'roleArn' | 'jobTimeoutHours'>;
   shardIndex: number;
   attempt: number;
+  /** JSONL the job reads: the shard's own by default, or the records an earlier attempt left unanswered. */
+  inputUri?: string;
 }
+
+/** AccessDenied may be IAM still propagating: a few tries, then the shard ends with the reason. */
+const ACCESS_DENIED_ATTEMPTS = 4;
 
 export interface SubmittedJob {
   jobArn: string;
@@ -58,12 +65,12 @@ export function makeBedrockJobActivities(deps: ActivityDeps) {
    * Idempotent on the shard's business identity: the job name and client token derive from the
    * run key, shard and attempt, and an existing job of that name is reused rather than paid twice.
    */
-  async function submitJob({ run, shardIndex, attempt }: SubmitJobRequest): Promise<SubmittedJob> {
+  async function submitJob({ run, shardIndex, attempt, inputUri }: SubmitJobRequest): Promise<SubmittedJob> {
     const jobName = bedrockJobName(run.runName, run.runKey, shardIndex, attempt);
     const existing = await findJobByName(bedrock, jobName);
     if (existing?.jobArn) return { jobArn: existing.jobArn, jobName, reused: true };
     const paths = shardPaths(run.runUri, shardIndex);
-    const input = await shardInputFiles(deps.s3, run, shardIndex);
+    const input = { jsonl: inputUri ?? (await shardInputFiles(deps.s3, run, shardIndex)).jsonl };
     try {
       const created = await bedrock.send(
         new CreateModelInvocationJobCommand({
@@ -87,8 +94,16 @@ export function makeBedrockJobActivities(deps: ActivityDeps) {
         // Another run or tool holds the account's job slots: wait for one instead of failing.
         throw ApplicationFailure.create({ message: err.message, type: 'BedrockJobQuotaFull', nextRetryDelay: '30s', category: ApplicationFailureCategory.BENIGN });
       }
-      if (err instanceof ValidationException) {
+      if (err instanceof ValidationException || err instanceof ResourceNotFoundException) {
         throw ApplicationFailure.create({ message: `Bedrock rejected job ${jobName}: ${err.message}`, type: 'BedrockValidation', nonRetryable: true });
+      }
+      if (err instanceof AccessDeniedException) {
+        const attemptNo = Context.current().info.attempt;
+        throw ApplicationFailure.create({
+          message: `Bedrock denied access creating job ${jobName} (try ${attemptNo} of ${ACCESS_DENIED_ATTEMPTS}): ${err.message}`,
+          type: 'BedrockAccessDenied',
+          nonRetryable: attemptNo >= ACCESS_DENIED_ATTEMPTS,
+        });
       }
       throw err;
     }

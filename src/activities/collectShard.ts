@@ -10,7 +10,8 @@ import { RecordResult, outputLineParser } from '../core/outputLine';
 import { resolveModelAdapter } from '../models/registry';
 import { outputFileIndex, outputFileUri, shardPaths } from '../shared/paths';
 import { shardInputFiles } from './shardLookup';
-import { ResolvedRun, ShardOutcome } from '../shared/types';
+import { ResolvedRun, ShardJob, ShardOutcome } from '../shared/types';
+import { shardStatusOf, unansweredReason } from '../core/outcome';
 import type { Task } from '../models/types';
 import { ActivityDeps } from './deps';
 import { jobIdOfArn } from './bedrockJobs';
@@ -19,10 +20,15 @@ export interface CollectShardRequest {
   run: ResolvedRun;
   shardIndex: number;
   attempts: number;
+  /** The last job (requests from before `jobs` existed name only this one). */
   jobArn?: string;
   jobStatus?: string;
-  /** Set when no attempt produced outputs: every row of the shard carries this error. */
+  /** Every job whose output lines count, in attempt order: a later job answers what earlier ones did not. */
+  jobs?: ShardJob[];
+  /** Why the last attempt produced no outputs: every row no job answered carries this error. */
   failure?: { code: string; message: string };
+  /** The rows were never sent to Bedrock (the budget ran out): the shard is `not_submitted`. */
+  notSubmitted?: boolean;
 }
 
 const HEARTBEAT_EVERY_LINES = 5_000;
@@ -78,26 +84,37 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
     const { run, shardIndex } = req;
     const adapter = resolveModelAdapter(run.modelId, run.invocationType);
     const paths = shardPaths(run.runUri, shardIndex);
-    const jobId = req.jobArn ? jobIdOfArn(req.jobArn) : undefined;
+    const legacyJob = req.jobArn && !req.failure ? [{ attempt: req.attempts, jobArn: req.jobArn, status: req.jobStatus ?? 'Completed' }] : [];
+    const jobs: ShardJob[] = req.jobs ?? legacyJob;
+    const lastJob = jobs[jobs.length - 1];
+    const jobId = lastJob ? jobIdOfArn(lastJob.jobArn) : undefined;
     const results = new Map<string, RecordResult>();
     async function readResults() {
-      if (!jobId || req.failure) return;
       const parse = outputLineParser(adapter);
       let lines = 0;
-      for await (const object of listObjects(deps.s3, `${paths.bedrockOutput}${jobId}/`)) {
-        if (!object.key.endsWith('.jsonl.out')) continue;
-        const { body } = await openObjectStream(deps.s3, object.uri);
-        // `reuse`: the parser copies what it keeps (ids, vectors, decoded text) out of each line.
-        for await (const batch of readLineBatches(body, { reuse: true })) {
-          for (const line of batch) {
-            const result = parse(line);
-            if (!result) continue;
-            results.set(result.recordId, result);
-            if (++lines % HEARTBEAT_EVERY_LINES === 0) Context.current().heartbeat({ lines });
+      for (const job of jobs) {
+        const id = jobIdOfArn(job.jobArn);
+        const tagged = jobs.length > 1;
+        for await (const object of listObjects(deps.s3, `${paths.bedrockOutput}${id}/`)) {
+          if (!object.key.endsWith('.jsonl.out')) continue;
+          const { body } = await openObjectStream(deps.s3, object.uri);
+          // `reuse`: the parser copies what it keeps (ids, vectors, decoded text) out of each line.
+          for await (const batch of readLineBatches(body, { reuse: true })) {
+            for (const line of batch) {
+              const result = parse(line);
+              if (!result) continue;
+              // An answer stands; a record error is replaced by a later job's line for that record.
+              const earlier = results.get(result.recordId);
+              if (earlier && earlier.errorCode === undefined) continue;
+              if (tagged) result.jobId = id;
+              results.set(result.recordId, result);
+              if (++lines % HEARTBEAT_EVERY_LINES === 0) Context.current().heartbeat({ lines });
+            }
           }
         }
       }
     }
+    const unanswered = req.failure ?? unansweredReason(lastJob, req.attempts, run.maxJobAttempts);
     // The snapshot's first batch is fetched and decoded while the output lines stream in, so the
     // two S3 waits overlap.
     const snapshots = readParquetFromS3(deps.s3, (await shardInputFiles(deps.s3, run, shardIndex)).snapshot);
@@ -109,7 +126,7 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
       snapshots.return(undefined).catch(() => undefined);
       throw err;
     }
-    const counts: JoinCounts = { rows: 0, succeeded: 0, failed: 0, inputTokens: 0, outputTokens: 0 };
+    const counts: JoinCounts = { rows: 0, succeeded: 0, failed: 0, recordErrors: 0, unanswered: 0, inputTokens: 0, outputTokens: 0 };
     // Joined batches of ≤ sliceBytes, tagged with their size; one iterator shared by the files.
     const joined = (async function* (): AsyncGenerator<{ batch: RecordBatch; bytes: number }> {
       let sliceRows = FIRST_SLICE_ROWS;
@@ -117,12 +134,12 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
         for (let next = await firstSnapshot; !next.done; next = await snapshots.next()) {
           const snapshot = next.value;
           if (snapshot.numRows === 0) {
-            yield { batch: joinBatch(snapshot, results, run.task, jobId, counts, req.failure), bytes: 0 };
+            yield { batch: joinBatch(snapshot, results, run.task, jobId, counts, unanswered), bytes: 0 };
             continue;
           }
           for (let start = 0; start < snapshot.numRows; ) {
             const end = Math.min(snapshot.numRows, start + sliceRows);
-            const batch = joinBatch(start === 0 && end === snapshot.numRows ? snapshot : snapshot.slice(start, end), results, run.task, jobId, counts, req.failure);
+            const batch = joinBatch(start === 0 && end === snapshot.numRows ? snapshot : snapshot.slice(start, end), results, run.task, jobId, counts, unanswered);
             const bytes = estimateBatchBytes(batch);
             start = end;
             // Rows per slice follow the bytes per row seen so far (text answers and vectors vary).
@@ -136,19 +153,21 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
       }
     })();
     const files = await writeOutputFiles(run.runUri, shardIndex, run.task, joined);
-    // The manifest is what Bedrock bills, and the only token count for families whose records carry none.
-    const billed = jobId && !req.failure ? await readManifestTokens(deps, `${paths.bedrockOutput}${jobId}/manifest.json.out`) : undefined;
+    // The manifests are what Bedrock bills, and the only token count for families whose records carry none.
+    const billed = await readBilledTokens(deps, paths.bedrockOutput, jobs);
     if (billed) Object.assign(counts, billed);
+    const status = shardStatusOf(counts, req.notSubmitted);
     return {
       shardIndex,
-      status: req.failure ? 'failed' : 'succeeded',
-      jobArn: req.jobArn,
-      jobStatus: req.jobStatus,
+      status,
+      jobArn: lastJob?.jobArn ?? req.jobArn,
+      jobStatus: lastJob?.status ?? req.jobStatus,
       attempts: req.attempts,
       partUri: files[0].uri,
-      message: req.failure?.message,
+      message: req.failure?.message ?? (counts.unanswered > 0 ? `${counts.unanswered} of ${counts.rows} rows: ${unanswered.message}` : undefined),
       ...counts,
       files,
+      jobs,
     };
   }
 
@@ -217,7 +236,7 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
   async function writeUnsubmittedShards(req: { run: ResolvedRun; from: number; to: number; failure: { code: string; message: string } }) {
     const total = { rows: 0, failed: 0 };
     for (let shardIndex = req.from; shardIndex < req.to; shardIndex++) {
-      const outcome = await collectShard({ run: req.run, shardIndex, attempts: 0, failure: req.failure });
+      const outcome = await collectShard({ run: req.run, shardIndex, attempts: 0, failure: req.failure, notSubmitted: true });
       total.rows += outcome.rows;
       total.failed += outcome.failed;
       Context.current().heartbeat({ shardIndex });
@@ -226,6 +245,19 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
   }
 
   return { collectShard, writeUnsubmittedShards };
+}
+
+/** Tokens billed across the shard's jobs, from their manifests; undefined when any job has none (token counts then come from the lines). */
+async function readBilledTokens(deps: ActivityDeps, bedrockOutput: string, jobs: ShardJob[]): Promise<{ inputTokens: number; outputTokens: number } | undefined> {
+  if (!jobs.length) return undefined;
+  const total = { inputTokens: 0, outputTokens: 0 };
+  for (const job of jobs) {
+    const billed = await readManifestTokens(deps, `${bedrockOutput}${jobIdOfArn(job.jobArn)}/manifest.json.out`);
+    if (!billed) return undefined;
+    total.inputTokens += billed.inputTokens;
+    total.outputTokens += billed.outputTokens;
+  }
+  return total;
 }
 
 async function readManifestTokens(deps: ActivityDeps, uri: string): Promise<{ inputTokens: number; outputTokens: number } | undefined> {

@@ -1,9 +1,12 @@
-import { listObjects, s3RangeBlob, writeObject } from '../io/s3';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { headObject, listObjects, readObjectText, s3RangeBlob, writeObject } from '../io/s3';
 import { readParquetInfo } from '../io/parquetRead';
 import type { Schema } from 'apache-arrow';
 import { resultFields } from '../core/outputSchema';
 import { costOf } from '../core/cost';
-import { runFiles } from '../shared/paths';
+import { runOutcome } from '../core/outcome';
+import { outputFileIndex, runFiles } from '../shared/paths';
 import { BudgetStop, PreparedShards, ResolvedRun, RunSummary, RunTotals } from '../shared/types';
 import { ActivityDeps } from './deps';
 
@@ -14,16 +17,45 @@ export interface FinalizeRunRequest {
   budget?: BudgetStop;
 }
 
+const MAX_SHARDS_NAMED = 20;
+
+/**
+ * Checks the output holds exactly one row per input row, shard by shard (against the records
+ * each shard was cut with), and fails naming the shards that do not.
+ */
+async function checkOutputRows(deps: ActivityDeps, shardManifestUri: string, rowsByShard: Map<number, number>, rowCount: number): Promise<void> {
+  const found = [...rowsByShard.values()].reduce((n, r) => n + r, 0);
+  const wrong: string[] = [];
+  if (await headObject(deps.s3, shardManifestUri)) {
+    const manifest = JSON.parse(await readObjectText(deps.s3, shardManifestUri)) as { shards: Array<{ index?: number; records?: number }> };
+    manifest.shards.forEach((shard, i) => {
+      const got = rowsByShard.get(shard.index ?? i) ?? 0;
+      if (shard.records !== undefined && got !== shard.records) wrong.push(`shard ${shard.index ?? i}: ${got} of ${shard.records} rows`);
+    });
+  }
+  if (found === rowCount && wrong.length === 0) return;
+  const named = wrong.length ? `: ${wrong.slice(0, MAX_SHARDS_NAMED).join('; ')}${wrong.length > MAX_SHARDS_NAMED ? `; and ${wrong.length - MAX_SHARDS_NAMED} more` : ''}` : '';
+  throw ApplicationFailure.create({
+    type: 'OutputIncomplete',
+    nonRetryable: true,
+    message: `the output holds ${found} rows for ${rowCount} input rows${named}`,
+  });
+}
+
 /** Lists the run's Parquet parts in a manifest and writes the run summary beside them. */
 export function makeFinalizeRun(deps: ActivityDeps) {
   return async function finalizeRun({ run, prepared, totals, budget }: FinalizeRunRequest): Promise<RunSummary> {
     const files = runFiles(run.runUri);
     const parts: Array<{ uri: string; bytes: number; rows: number }> = [];
+    const rowsByShard = new Map<number, number>();
     let schema: ManifestColumn[] | undefined;
     for await (const object of listObjects(deps.s3, files.outputDir)) {
       if (!object.key.endsWith('.parquet')) continue;
       const info = await readParquetInfo(s3RangeBlob(deps.s3, object.uri, object.size));
+      Context.current().heartbeat({ files: parts.length });
       parts.push({ uri: object.uri, bytes: object.size, rows: info.numRows });
+      const shard = outputFileIndex(object.key)?.shardIndex;
+      if (shard !== undefined) rowsByShard.set(shard, (rowsByShard.get(shard) ?? 0) + info.numRows);
       // Every file of a run has one schema (collectShard writes each with the run's output schema).
       const columns = manifestColumns(info.schema);
       if (!schema) schema = columns;
@@ -32,7 +64,11 @@ export function makeFinalizeRun(deps: ActivityDeps) {
       }
     }
     parts.sort((a, b) => (a.uri < b.uri ? -1 : 1));
+    await checkOutputRows(deps, prepared.shardManifestUri, rowsByShard, prepared.rowCount);
+    const { outcome, reason } = runOutcome(totals, prepared.rowCount);
     const summary: RunSummary = {
+      outcome,
+      outcomeReason: reason,
       runKey: run.runKey,
       inputUri: run.inputUri,
       modelId: run.modelId,
@@ -50,6 +86,15 @@ export function makeFinalizeRun(deps: ActivityDeps) {
       manifestUri: files.manifest,
       summaryUri: files.summary,
       failedShards: totals.failedShards,
+      partialShards: totals.partialShards ?? [],
+      shardsByStatus: {
+        succeeded: totals.shardsSucceeded ?? 0,
+        partial: totals.shardsPartial ?? 0,
+        failed: totals.shardsFailed,
+        not_submitted: totals.shardsNotSubmitted ?? 0,
+      },
+      recordErrors: totals.recordErrors ?? 0,
+      unanswered: totals.unanswered ?? 0,
     };
     const manifest = {
       runKey: run.runKey,

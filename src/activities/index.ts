@@ -3,6 +3,7 @@ import { makeCollectShard } from './collectShard';
 import { ActivityDeps } from './deps';
 import { makeFinalizeRun } from './finalizeRun';
 import { makePrepareParts } from './prepareParts';
+import { makeRedrive } from './redrive';
 import { makeResolveRun } from './resolveRun';
 
 export type { ActivityDeps } from './deps';
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...makePrepareParts(deps),
     ...makeBedrockJobActivities(deps),
     ...makeCollectShard(deps),
+    ...makeRedrive(deps),
     finalizeRun: makeFinalizeRun(deps),
   };
 }

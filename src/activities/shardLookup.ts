@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { ApplicationFailure } from '@temporalio/common';
 import { headObject, readObjectText } from '../io/s3';
 import { runFiles } from '../shared/paths';
 import type { ResolvedRun } from '../shared/types';
@@ -24,7 +25,8 @@ const cache = new Map<string, CachedManifest>();
 export async function shardInputFiles(s3: S3Client, run: Pick<ResolvedRun, 'runUri'>, shardIndex: number): Promise<ShardInputFiles> {
   const uri = runFiles(run.runUri).shardManifest;
   const head = await headObject(s3, uri);
-  if (!head) throw new Error(`shard manifest not found: ${uri}`);
+  // The run wrote it before any shard started: gone means the bucket or prefix was removed, which no retry repairs.
+  if (!head) throw ApplicationFailure.create({ message: `shard manifest not found: ${uri} (was the run's output removed?)`, type: 'RunStorageLost', nonRetryable: true });
   let cached = cache.get(uri);
   if (cached?.eTag !== head.eTag) {
     const manifest = JSON.parse(await readObjectText(s3, uri)) as { shards: Array<{ jsonlUri: string; snapshotUri: string }> };

@@ -7,30 +7,59 @@ import { ClientRunInput } from './localInput';
 import { formatEstimate } from '../core/estimate';
 import { getRunStatus, startBatchRun } from './api';
 import { estimateRunInput } from './estimate';
+import { EXIT, causeChain, exitCodeOfFailure, exitCodeOfSummary, outcomeLine, rootCause } from './runResult';
+import type { RunSummary } from '../shared/types';
+import type { batchRun } from '../workflows';
 
 const USAGE = `usage: batch <command> [options]
 
-  start    --input <run.json | JSON>  [--workflow-id ID] [--wait] [--dry-run]   start a run (--dry-run: estimate only)
+  start    --input <run.json | JSON>  [--workflow-id ID] [--wait [--accept-errors]] [--dry-run]
+                                                                start a run (--dry-run: estimate only)
   estimate --input <run.json | JSON>  [--exact-tokens]            records, jobs, tokens and cost; submits nothing
   status <workflowId>                                           phase, shard and row counts, or the summary
-  result <workflowId>                                           wait for the run and print its summary
+  result <workflowId> [--accept-errors]                         wait for the run and print its summary
   cancel <workflowId>                                           cancel a run (its Bedrock jobs are stopped)
   replay <history.json>... [--workflow-id ID]                   replay histories ("temporal workflow show --output json")
                                                                 against this code; fails on nondeterminism
+
+Exit codes of start --wait and result: 0 complete, 2 complete with record errors (0 with
+--accept-errors), 3 incomplete (rows without an answer), 4 failed, 5 cancelled, 1 bad usage.
 
 Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_TASK_QUEUE;
 estimate reads the dataset itself: AWS_REGION, AWS_ENDPOINT_URL_S3 and the AWS credential chain.`;
 
 function readRunInput(arg: string): ClientRunInput {
-  const text = arg.trim().startsWith('{') ? arg : readFileSync(arg, 'utf8');
+  const trimmed = arg.trim();
+  const text = /^[[{"\d-]|^(null|true|false)$/.test(trimmed) ? arg : readFileSync(arg, 'utf8');
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as ClientRunInput;
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new Error(`--input is not valid JSON: ${(err as Error).message}`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    const got = Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`;
+    throw new Error(`--input must be one JSON object, the run input (see samples/run-text.json), but it is ${got}`);
+  }
+  return parsed as ClientRunInput;
 }
 
-export async function runCli(argv: string[], out: (line: string) => void = console.log): Promise<void> {
+/** Waits for a run and prints its summary with a first line saying how it ended; returns the exit code. */
+async function awaitOutcome(result: Promise<RunSummary>, acceptErrors: boolean, out: (line: string) => void): Promise<number> {
+  try {
+    const summary = await result;
+    out(outcomeLine(summary));
+    out(JSON.stringify(summary, null, 2));
+    return exitCodeOfSummary(summary, acceptErrors);
+  } catch (err) {
+    out(`run failed: ${rootCause(err)}`);
+    out(`  cause chain: ${causeChain(err)}`);
+    return exitCodeOfFailure(err);
+  }
+}
+
+/** Runs one CLI command; resolves to the process exit code (see USAGE). */
+export async function runCli(argv: string[], out: (line: string) => void = console.log): Promise<number> {
   const [command, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest,
@@ -41,10 +70,18 @@ export async function runCli(argv: string[], out: (line: string) => void = conso
       wait: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       'exact-tokens': { type: 'boolean' },
+      'accept-errors': { type: 'boolean' },
     },
   });
-  if (!command || command === 'help' || command === '--help') return out(USAGE);
-  if (command === 'replay') return replayFiles(positionals, values['workflow-id'], out);
+  const acceptErrors = values['accept-errors'] ?? false;
+  if (!command || command === 'help' || command === '--help') {
+    out(USAGE);
+    return EXIT.complete;
+  }
+  if (command === 'replay') {
+    await replayFiles(positionals, values['workflow-id'], out);
+    return EXIT.complete;
+  }
   const config = loadAppConfig();
   if (command === 'estimate' || (command === 'start' && values['dry-run'])) {
     if (!values.input) throw new Error(`${command} needs --input`);
@@ -52,7 +89,8 @@ export async function runCli(argv: string[], out: (line: string) => void = conso
     const deps = activityDepsFrom(config);
     try {
       const estimate = await estimateRunInput(deps, input, { exactTokens: values['exact-tokens'] });
-      return out(formatEstimate(estimate, input.modelId));
+      out(formatEstimate(estimate, input.modelId));
+      return EXIT.complete;
     } finally {
       deps.s3.destroy();
       deps.bedrock.destroy();
@@ -67,16 +105,19 @@ export async function runCli(argv: string[], out: (line: string) => void = conso
       const s3 = 'file' in input.input ? createS3Client(config.s3) : undefined;
       const handle = await startBatchRun(client, input, { workflowId: values['workflow-id'], taskQueue: config.temporal.taskQueue, s3 }).finally(() => s3?.destroy());
       out(`started ${handle.workflowId}`);
-      if (values.wait) out(JSON.stringify(await handle.result(), null, 2));
-      return;
+      return values.wait ? awaitOutcome(handle.result(), acceptErrors, out) : EXIT.complete;
     }
     const workflowId = positionals[0];
     if (!workflowId) throw new Error(`${command} needs a workflow id\n${USAGE}`);
-    if (command === 'status') return out(JSON.stringify(await getRunStatus(client, workflowId), null, 2));
-    if (command === 'result') return out(JSON.stringify(await client.workflow.getHandle(workflowId).result(), null, 2));
+    if (command === 'status') {
+      out(JSON.stringify(await getRunStatus(client, workflowId), null, 2));
+      return EXIT.complete;
+    }
+    if (command === 'result') return awaitOutcome(client.workflow.getHandle<typeof batchRun>(workflowId).result(), acceptErrors, out);
     if (command === 'cancel') {
       await client.workflow.getHandle(workflowId).cancel();
-      return out(`cancellation requested for ${workflowId}`);
+      out(`cancellation requested for ${workflowId}`);
+      return EXIT.complete;
     }
     throw new Error(`unknown command "${command}"\n${USAGE}`);
   } finally {
@@ -100,8 +141,13 @@ async function replayFiles(files: string[], workflowId: string | undefined, out:
 }
 
 if (require.main === module) {
-  runCli(process.argv.slice(2)).catch((err: Error) => {
-    console.error(`error: ${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}`);
-    process.exit(1);
-  });
+  runCli(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(`error: ${causeChain(err)}`);
+      process.exitCode = EXIT.usage;
+    },
+  );
 }

@@ -8,6 +8,9 @@ export interface JoinCounts {
   rows: number;
   succeeded: number;
   failed: number;
+  /** Of `failed`: rows whose output line is a record error, and rows with no line at all. */
+  recordErrors: number;
+  unanswered: number;
   inputTokens: number;
   outputTokens: number;
 }
@@ -17,7 +20,7 @@ export const MISSING_OUTPUT = 'MISSING_OUTPUT';
 /**
  * Joins one batch of a shard's input snapshot to the shard's results by record id (Bedrock does
  * not keep line order). Every input row comes out once: a row with no result line gets
- * `error_code` MISSING_OUTPUT, or the given failure when the whole job failed.
+ * `unanswered` as its error (why no job answered it), MISSING_OUTPUT when none is given.
  */
 export function joinBatch(
   snapshot: RecordBatch,
@@ -25,7 +28,7 @@ export function joinBatch(
   task: Task,
   jobId: string | undefined,
   counts: JoinCounts,
-  jobFailure?: { code: string; message: string },
+  unanswered?: { code: string; message: string },
 ): RecordBatch {
   const schema: Schema = outputSchema(snapshot.schema, task);
   const idIndex = snapshot.schema.fields.findIndex((f) => f.name === RECORD_ID);
@@ -43,7 +46,7 @@ export function joinBatch(
   for (let i = 0; i < n; i++) {
     const id = ids[i];
     const r = results.get(id);
-    const failure = r ? undefined : (jobFailure ?? { code: MISSING_OUTPUT, message: 'no output line for this record' });
+    const failure = r ? undefined : (unanswered ?? { code: MISSING_OUTPUT, message: 'no output line for this record' });
     values[i] = r?.text ?? null;
     vectors[i] = r?.embedding ?? null;
     stop[i] = r?.stopReason ?? null;
@@ -52,14 +55,19 @@ export function joinBatch(
     errCode[i] = r?.errorCode ?? failure?.code ?? null;
     errMsg[i] = r?.errorMessage ?? failure?.message ?? null;
     if (errCode[i] === null) counts.succeeded += 1;
-    else counts.failed += 1;
+    else {
+      counts.failed += 1;
+      if (r) counts.recordErrors += 1;
+      else counts.unanswered += 1;
+    }
     counts.inputTokens += inTok[i] ?? 0;
     counts.outputTokens += outTok[i] ?? 0;
   }
   counts.rows += n;
   const inputData = snapshot.schema.fields.flatMap((f, i) => (f.name === RECORD_ID ? [] : [snapshot.data.children[i]]));
   const valueData = task === 'embedding' ? float32ListData(vectors) : utf8Data(values);
-  const jobIds = new Array<string | null>(n).fill(jobId ?? null);
+  const jobIds = new Array<string | null>(n);
+  for (let i = 0; i < n; i++) jobIds[i] = results.get(ids[i])?.jobId ?? jobId ?? null;
   return recordBatchOf(schema, [
     ...inputData,
     valueData,

@@ -13,6 +13,8 @@ export interface RecordResult {
   outputTokens?: number;
   errorCode?: string;
   errorMessage?: string;
+  /** The job whose output line this is, when a shard's records came from several jobs. */
+  jobId?: string;
 }
 
 export class OutputLineError extends Error {

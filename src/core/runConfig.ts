@@ -1,12 +1,22 @@
 import { createHash } from 'node:crypto';
 import { ModelParams, Task } from '../models/types';
+import { DEFAULT_QUOTA_WAIT_MINUTES } from './outcome';
 import { DatasetSource, InvocationType, ResolvedRun, RunInput } from '../shared/types';
 
 /** The settings a run may omit; their defaults come from config/defaults.json. */
 export type RunDefaults = Pick<
   ResolvedRun,
-  'maxRecordsPerJob' | 'maxConcurrentJobs' | 'jobTimeoutHours' | 'pollIntervalSeconds' | 'maxJobAttempts' | 'shardsPerPage' | 'partBytes' | 'prepareConcurrency'
+  | 'maxRecordsPerJob'
+  | 'maxConcurrentJobs'
+  | 'jobTimeoutHours'
+  | 'pollIntervalSeconds'
+  | 'maxJobAttempts'
+  | 'shardsPerPage'
+  | 'partBytes'
+  | 'prepareConcurrency'
+  | 'quotaWaitMinutes'
 >;
+
 
 /** Input bytes (CSV bytes, Parquet uncompressed bytes) one preprocessing activity takes on. */
 export const DEFAULT_PART_BYTES = 256 * 1024 * 1024;
@@ -21,6 +31,7 @@ export class RunInputError extends Error {
 export interface CheckedRunInput extends RunDefaults {
   partBytes: number;
   prepareConcurrency: number;
+  quotaWaitMinutes: number;
   inputUri: string;
   source: DatasetSource;
   task: Task;
@@ -38,7 +49,7 @@ export interface CheckedRunInput extends RunDefaults {
 const KNOWN_KEYS = new Set([
   'input', 'task', 'promptId', 'modelId', 'invocationType', 'modelParams', 'outputUri', 'roleArn', 'maxRecordsPerJob', 'maxConcurrentJobs',
   'jobTimeoutHours', 'pollIntervalSeconds', 'maxJobAttempts', 'runName', 'shardsPerPage', 'budgetUsd', 'maxRecords', 'continuation',
-  'partBytes', 'prepareConcurrency',
+  'partBytes', 'prepareConcurrency', 'quotaWaitMinutes',
 ]);
 const ROLE_ARN = /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/;
 const PROMPT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -131,6 +142,7 @@ export function checkRunInput(raw: unknown, defaults: RunDefaults): CheckedRunIn
     // Older defaults files predate these two; the fallbacks keep them working.
     partBytes: intIn(problems, 'partBytes', input.partBytes, defaults.partBytes ?? DEFAULT_PART_BYTES, 1, 64 * 2 ** 30),
     prepareConcurrency: intIn(problems, 'prepareConcurrency', input.prepareConcurrency, defaults.prepareConcurrency ?? 4, 1, 256),
+    quotaWaitMinutes: intIn(problems, 'quotaWaitMinutes', input.quotaWaitMinutes, defaults.quotaWaitMinutes ?? DEFAULT_QUOTA_WAIT_MINUTES, 1, 7 * 24 * 60),
     budgetUsd: input.budgetUsd,
     maxRecords: input.maxRecords === undefined ? undefined : intIn(problems, 'maxRecords', input.maxRecords, 0, 1, Number.MAX_SAFE_INTEGER),
   };

@@ -13,6 +13,15 @@ export function shardPaths(runUri: string, shardIndex: number) {
   };
 }
 
+/**
+ * JSONL of the records a later attempt re-drives (those no earlier job answered). It sits under
+ * its own prefix: Bedrock reads every `.jsonl` under an input prefix.
+ */
+export function redriveInputUri(runUri: string, shardIndex: number, attempt: number): string {
+  const name = `shard-${pad(shardIndex)}-a${attempt}`;
+  return `${runUri.replace(/\/+$/, '')}/bedrock-input/redrive/${name}/${name}.jsonl`;
+}
+
 /** Files of the k-th shard cut by preprocessing part `part`; the shard manifest gives each its run-wide index. */
 export function partShardPaths(runUri: string, part: number, k: number) {
   const base = runUri.replace(/\/+$/, '');

@@ -47,6 +47,8 @@ export interface RunInput {
   partBytes?: number;
   /** Preprocessing parts run at once (each is one activity; more workers take more of them). */
   prepareConcurrency?: number;
+  /** Minutes a shard waits for a job slot while Bedrock answers quota-full or throttles its submit, before its rows are written with the reason. */
+  quotaWaitMinutes?: number;
 }
 
 /** RunInput with defaults applied, checked, and tied to the run's business identity. */
@@ -78,6 +80,8 @@ export interface ResolvedRun {
   prepareConcurrency?: number;
   budgetUsd?: number;
   maxRecords?: number;
+  /** Absent in runs resolved before the quota wait was bounded. */
+  quotaWaitMinutes?: number;
   columns: string[];
 }
 
@@ -105,7 +109,17 @@ export interface RowGroupSpan {
  */
 export type InputPart =
   | { index: number; kind: 'whole'; firstRow: 0; rows?: number }
-  | { index: number; kind: 'rowGroups'; firstRow: number; rows: number; spans: RowGroupSpan[] }
+  | {
+      index: number;
+      kind: 'rowGroups';
+      firstRow: number;
+      rows: number;
+      spans: RowGroupSpan[];
+      /** Rows of the first span that come before the part's first row (read and dropped). */
+      leadingRows?: number;
+      /** The run's shards this part holds (whole ones): its rows split evenly over them, larger first. */
+      plannedShards?: number;
+    }
   | {
       index: number;
       kind: 'csvRange';
@@ -118,6 +132,12 @@ export type InputPart =
       truncated?: boolean;
       /** The file's record delimiter, as the boundary scan found it. */
       recordDelimiter?: string;
+      /** Rows of the byte range that come before the part's first row (read and dropped). */
+      leadingRows?: number;
+      /** Rows in the whole byte range (leading rows, the part's, and any after it): the parse is checked against it. */
+      rangeRows?: number;
+      /** The run's shards this part holds (whole ones): its rows split evenly over them, larger first. */
+      plannedShards?: number;
     };
 
 export interface PreparePlan {
@@ -139,7 +159,20 @@ export interface ShardJobInput {
   shardIndex: number;
 }
 
-export type ShardStatus = 'succeeded' | 'failed';
+/**
+ * How a shard ended: every record answered (`succeeded`), some records without an answer
+ * (`partial`), no answer at all (`failed`), or never sent to Bedrock (`not_submitted`).
+ */
+export type ShardStatus = 'succeeded' | 'partial' | 'failed' | 'not_submitted';
+
+/** One Bedrock job behind a shard, in attempt order. */
+export interface ShardJob {
+  attempt: number;
+  jobArn: string;
+  status: string;
+  /** Records the job was given (the whole shard, or the records a later attempt re-drives). */
+  records?: number;
+}
 
 export interface ShardOutcome {
   shardIndex: number;
@@ -156,6 +189,11 @@ export interface ShardOutcome {
   message?: string;
   /** The shard's output files in order (`partUri` is the first); absent in histories recorded before files were size-bounded. */
   files?: Array<{ uri: string; rows: number; bytes: number }>;
+  /** Of `failed`: rows Bedrock answered with a record error, and rows no job answered at all. Absent in older histories. */
+  recordErrors?: number;
+  unanswered?: number;
+  /** Every job the shard ran, in attempt order. Absent in older histories. */
+  jobs?: ShardJob[];
 }
 
 export interface BudgetStop {
@@ -178,9 +216,28 @@ export interface RunTotals {
   committedCostUsd?: number;
   /** First few failed shards, for the summary; bounded so history stays small. */
   failedShards: Array<{ shardIndex: number; message?: string }>;
+  /** Shards by how they ended (shardsFailed counts `failed`), and failed rows split by why. Absent in older histories. */
+  shardsSucceeded?: number;
+  shardsPartial?: number;
+  shardsNotSubmitted?: number;
+  recordErrors?: number;
+  unanswered?: number;
+  /** First few partial shards, as failedShards. */
+  partialShards?: Array<{ shardIndex: number; message?: string }>;
 }
 
+/**
+ * What a run's output amounts to: every row answered (`complete`); every row sent and answered
+ * by Bedrock, some with a record error (`complete_with_errors`); or some rows with no answer
+ * because a job failed, stopped, expired, was rejected or never submitted (`incomplete`).
+ */
+export type RunOutcome = 'complete' | 'complete_with_errors' | 'incomplete';
+
 export interface RunSummary {
+  /** Absent in summaries written before outcomes existed. */
+  outcome?: RunOutcome;
+  /** One line saying what the outcome rests on. */
+  outcomeReason?: string;
   runKey: string;
   inputUri: string;
   modelId: string;
@@ -201,6 +258,11 @@ export interface RunSummary {
   manifestUri: string;
   summaryUri: string;
   failedShards: Array<{ shardIndex: number; message?: string }>;
+  partialShards?: Array<{ shardIndex: number; message?: string }>;
+  /** Shards by how they ended, and failed rows by why. */
+  shardsByStatus?: Record<ShardStatus, number>;
+  recordErrors?: number;
+  unanswered?: number;
 }
 
 export interface BatchRunProgress {
@@ -227,5 +289,21 @@ export interface BatchRunContinuation {
 export type BatchRunWorkflowInput = RunInput & { continuation?: BatchRunContinuation };
 
 export function emptyTotals(): RunTotals {
-  return { shardsDone: 0, shardsFailed: 0, rows: 0, succeeded: 0, failed: 0, inputTokens: 0, outputTokens: 0, committedCostUsd: 0, failedShards: [] };
+  return {
+    shardsDone: 0,
+    shardsFailed: 0,
+    rows: 0,
+    succeeded: 0,
+    failed: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    committedCostUsd: 0,
+    failedShards: [],
+    shardsSucceeded: 0,
+    shardsPartial: 0,
+    shardsNotSubmitted: 0,
+    recordErrors: 0,
+    unanswered: 0,
+    partialShards: [],
+  };
 }

@@ -1,10 +1,12 @@
 import {
+  ApplicationFailure,
   ChildWorkflowFailure,
   CancellationScope,
   ParentClosePolicy,
   condition,
   continueAsNew,
   isCancellation,
+  log,
   patched,
   proxyActivities,
   setHandler,
@@ -12,6 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { MAX_SHARDS_LISTED, addNotSubmitted, addShardOutcome } from '../core/outcome';
 import { INPUT_ERROR_TYPES } from '../shared/errors';
 import { progressQuery } from '../shared/messages';
 import {
@@ -23,25 +26,38 @@ import {
   ResolvedRun,
   RunSummary,
   RunTotals,
-  ShardOutcome,
   emptyTotals,
 } from '../shared/types';
-import { bedrockJob } from './bedrockJob';
+import { REDRIVE_PATCH, bedrockJob } from './bedrockJob';
 
+// Reads only headers and footers: a short timeout so a worker lost meanwhile costs little.
 const { resolveRun } = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
+  startToCloseTimeout: '90 seconds',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
 });
-const { prepareShards, preparePart, finalizeRun, writeUnsubmittedShards } = proxyActivities<Activities>({
+const { prepareShards, preparePart, finalizeRun, writeUnsubmittedShards, collectShard } = proxyActivities<Activities>({
   startToCloseTimeout: '6 hours',
   heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
 });
-// Planning reads footers, or scans a big CSV once for record boundaries; combining reads part manifests.
+// Planning reads footers, or scans a big CSV once for record boundaries; combining reads part
+// manifests. Both heartbeat, so a lost worker is noticed in minutes, not at the 2 h bound.
 const { planPreparation, combineParts } = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '2 minutes',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
 });
+
+/** A null, array or scalar argument cannot be a run: fail the run at once instead of its workflow task forever. */
+function checkWorkflowArgument(input: unknown): void {
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) return;
+  const got = input === undefined ? 'no argument' : Array.isArray(input) ? 'an array' : input === null ? 'null' : `a ${typeof input}`;
+  throw ApplicationFailure.create({
+    type: 'RunInputError',
+    nonRetryable: true,
+    message: `batchRun takes one JSON object, the run input (see samples/run-text.json), but got ${got}`,
+  });
+}
 
 /** Input parts become shard files in parallel activities (any worker takes one); then one manifest. */
 async function prepareInParts(run: ResolvedRun, progress: BatchRunProgress): Promise<PreparedShards> {
@@ -61,21 +77,24 @@ async function prepareInParts(run: ResolvedRun, progress: BatchRunProgress): Pro
   return combineParts({ run, parts: prepared });
 }
 
-const MAX_FAILED_SHARDS_LISTED = 20;
-
-function addOutcome(totals: RunTotals, o: ShardOutcome): void {
+/**
+ * A shard whose workflow failed still puts its rows in the output, each carrying why; only if
+ * even that fails is the shard counted without rows (finalize then names it as missing).
+ */
+async function recordFailedShard(run: ResolvedRun, shardIndex: number, err: unknown, totals: RunTotals): Promise<void> {
+  const message = err instanceof ChildWorkflowFailure ? (err.cause?.message ?? err.message) : String(err);
+  if (patched(REDRIVE_PATCH)) {
+    const failure = { code: 'SHARD_FAILED', message: `the shard's workflow failed: ${message}` };
+    try {
+      addShardOutcome(totals, await collectShard({ run, shardIndex, attempts: 0, failure }));
+      return;
+    } catch (writeErr) {
+      log.error('could not write the rows of a failed shard', { shardIndex, error: String(writeErr) });
+    }
+  }
   totals.shardsDone += 1;
-  totals.rows += o.rows;
-  totals.succeeded += o.succeeded;
-  totals.failed += o.failed;
-  totals.inputTokens += o.inputTokens;
-  totals.outputTokens += o.outputTokens;
-  if (o.status === 'failed') addFailedShard(totals, o.shardIndex, o.message);
-}
-
-function addFailedShard(totals: RunTotals, shardIndex: number, message?: string): void {
   totals.shardsFailed += 1;
-  if (totals.failedShards.length < MAX_FAILED_SHARDS_LISTED) totals.failedShards.push({ shardIndex, message });
+  if (totals.failedShards.length < MAX_SHARDS_LISTED) totals.failedShards.push({ shardIndex, message });
 }
 
 function budgetStop(limitUsd: number, committedUsd: number, firstSkipped: number, prepared: PreparedShards): BudgetStop {
@@ -93,6 +112,7 @@ function budgetStop(limitUsd: number, committedUsd: number, firstSkipped: number
  * history stays bounded for any number of shards.
  */
 export async function batchRun(input: BatchRunWorkflowInput): Promise<RunSummary> {
+  checkWorkflowArgument(input);
   const progress: BatchRunProgress = { phase: 'resolving', shardsStarted: 0, shardsRunning: 0, totals: emptyTotals() };
   setHandler(progressQuery, () => progress);
 
@@ -139,11 +159,9 @@ export async function batchRun(input: BatchRunWorkflowInput): Promise<RunSummary
       const done = child
         .result()
         .then(
-          (outcome) => addOutcome(totals, outcome),
-          (err) => {
-            if (isCancellation(err)) return;
-            totals.shardsDone += 1;
-            addFailedShard(totals, shardIndex, err instanceof ChildWorkflowFailure ? (err.cause?.message ?? err.message) : String(err));
+          (outcome) => addShardOutcome(totals, outcome),
+          async (err) => {
+            if (!isCancellation(err)) await recordFailedShard(run, shardIndex, err, totals);
           },
         )
         .finally(() => {
@@ -166,8 +184,7 @@ export async function batchRun(input: BatchRunWorkflowInput): Promise<RunSummary
   if (budget) {
     const failure = { code: 'NOT_SUBMITTED_BUDGET', message: budget.message };
     const skipped = await writeUnsubmittedShards({ run, from: next, to: prepared.shardCount, failure });
-    totals.rows += skipped.rows;
-    totals.failed += skipped.failed;
+    addNotSubmitted(totals, prepared.shardCount - next, skipped.rows);
     budget.rowsNotSubmitted = skipped.rows;
   } else if (next < prepared.shardCount) {
     return continueAsNew<typeof batchRun>({ ...input, continuation: { run, prepared, cursor: next, totals } });

@@ -1,24 +1,45 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, TimeoutFailure, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  isCancellation,
+  log,
+  patched,
+  proxyActivities,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { DEFAULT_QUOTA_WAIT_MINUTES, MIN_RECORDS_PER_JOB } from '../core/outcome';
 import { HARVESTABLE_JOB_STATUSES, bedrockJobName } from '../shared/jobNames';
-import type { ShardJobInput, ShardOutcome } from '../shared/types';
+import type { ShardJob, ShardJobInput, ShardOutcome } from '../shared/types';
+
+/** Marks histories in which unanswered records are re-driven and a vanished job is resubmitted. */
+export const REDRIVE_PATCH = 'redrive-unanswered';
+
+const NON_RETRYABLE = ['BedrockValidation', 'RunStorageLost'];
 
 // Short timeouts: an attempt lost with a crashed worker is retried after at most this long.
-const quick = proxyActivities<Activities>({
+const stopper = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: ['BedrockValidation'] },
+  scheduleToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
 const collector = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 10 },
+  retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
+type Failure = { code: string; message: string };
+
 /**
- * One shard = one Bedrock batch job: submit (idempotently), wait durably, harvest. A job that
- * fails as a whole is resubmitted under a new name up to `maxJobAttempts`; after that the shard's
- * rows are still written, each carrying the failure. Cancelling stops the job before returning.
+ * One shard = one Bedrock batch job, and more if needed: submit (idempotently), wait durably,
+ * harvest. A job that fails as a whole is resubmitted under a new name; records a Stopped,
+ * Expired or PartiallyCompleted job (or a record error) left without an answer are re-driven as
+ * a new job of just those records, all within `maxJobAttempts`. Every row is written in the
+ * end, with its answer or the reason it has none. Cancelling stops the job before returning.
  */
 export async function bedrockJob({ run, shardIndex }: ShardJobInput): Promise<ShardOutcome> {
   // Polling is Temporal's retry loop over a one-call activity: waiting adds no history however long the job runs.
@@ -27,58 +48,78 @@ export async function bedrockJob({ run, shardIndex }: ShardJobInput): Promise<Sh
     scheduleToCloseTimeout: `${run.jobTimeoutHours + 12} hours`,
     retry: { initialInterval: `${run.pollIntervalSeconds} seconds`, backoffCoefficient: 1, maximumInterval: `${run.pollIntervalSeconds} seconds` },
   });
+  // A submit waits out quota-full answers up to the run's bound; on cancel it finishes first, so
+  // the stop below finds the job it may have created.
+  const submitter = proxyActivities<Activities>({
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: `${run.quotaWaitMinutes ?? DEFAULT_QUOTA_WAIT_MINUTES} minutes`,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+  const jobs: ShardJob[] = [];
   let jobName: string | undefined;
-  let last: { jobArn: string; status: string; message?: string } | undefined;
-  let failure: { code: string; message: string } | undefined;
+  let inputUri: string | undefined;
+  let failure: Failure | undefined;
   let attempt = 1;
   try {
     for (; attempt <= run.maxJobAttempts; attempt++) {
       jobName = bedrockJobName(run.runName, run.runKey, shardIndex, attempt);
-      const submitted = await quick.submitJob({ run, shardIndex, attempt }).catch(rejectedAs('SUBMIT_REJECTED'));
+      const submitted = await submitter.submitJob({ run, shardIndex, attempt, inputUri }).catch(rejectedAs('SUBMIT_REJECTED', 'SUBMIT_QUOTA_WAIT'));
       if ('code' in submitted) {
         failure = submitted;
         break;
       }
-      const state = await poller.waitForJob({ jobArn: submitted.jobArn }).catch(rejectedAs('JOB_NOT_FOLLOWED'));
+      const state = await poller.waitForJob({ jobArn: submitted.jobArn }).catch(rejectedAs('JOB_NOT_FOLLOWED', 'JOB_WAIT_TIMEOUT'));
       if ('code' in state) {
         failure = state;
+        // A job Bedrock no longer knows is gone, not finished: a new attempt gets a new job.
+        if (state.code === 'JOB_NOT_FOLLOWED' && patched(REDRIVE_PATCH)) continue;
         break;
       }
-      last = state;
-      if (HARVESTABLE_JOB_STATUSES.includes(state.status)) {
-        return await collector.collectShard({ run, shardIndex, attempts: attempt, jobArn: state.jobArn, jobStatus: state.status });
+      if (!HARVESTABLE_JOB_STATUSES.includes(state.status)) {
+        failure = { code: 'JOB_FAILED', message: `Bedrock job ${state.jobId} ${state.status}: ${state.message ?? 'no message'}` };
+        log.warn('Bedrock job failed', { shardIndex, attempt, jobArn: state.jobArn, message: state.message });
+        continue;
       }
-      log.warn('Bedrock job failed', { shardIndex, attempt, jobArn: state.jobArn, message: state.message });
+      failure = undefined;
+      jobs.push({ attempt, jobArn: state.jobArn, status: state.status });
+      const outcome = await collector.collectShard({ run, shardIndex, attempts: attempt, jobs });
+      if (outcome.status === 'succeeded' || attempt >= run.maxJobAttempts || !patched(REDRIVE_PATCH)) return outcome;
+      const redrive = await collector.prepareRedrive({ run, shardIndex, attempt: attempt + 1, jobs });
+      if (redrive.records < MIN_RECORDS_PER_JOB) {
+        const note = `${redrive.records} record(s) left without an answer are fewer than Bedrock's minimum of ${MIN_RECORDS_PER_JOB} per job, so they were not re-driven`;
+        return { ...outcome, message: `${outcome.message ?? ''}; ${note}`.replace(/^; /, '') };
+      }
+      inputUri = redrive.inputUri;
     }
-    // No attempt produced outputs: the shard's rows are still written, each with the reason.
+    // The last attempt produced no outputs: every row no earlier job answered is written with the reason.
     return await collector.collectShard({
       run,
       shardIndex,
       attempts: Math.min(attempt, run.maxJobAttempts),
-      jobArn: last?.jobArn,
-      jobStatus: last?.status,
-      failure: failure ?? { code: 'JOB_FAILED', message: `Bedrock job ${last?.status ?? 'failed'}: ${last?.message ?? 'no message'}` },
+      jobs,
+      failure: failure ?? { code: 'JOB_FAILED', message: 'Bedrock job failed' },
     });
   } catch (err) {
     if (isCancellation(err) && jobName) {
       const name = jobName;
-      await CancellationScope.nonCancellable(() => quick.stopJob({ jobName: name }));
+      await CancellationScope.nonCancellable(() => stopper.stopJob({ jobName: name }));
     }
     throw err;
   }
 }
 
 /**
- * Maps a failure that retrying cannot fix (Bedrock rejected the job, the job vanished, the wait
- * outlived the job's own timeout) to a shard failure, so the shard still writes its rows;
- * anything else (cancellation included) propagates.
+ * Maps a failure that retrying cannot fix (Bedrock rejected the job, the job vanished, a wait
+ * outlived its bound) to a shard failure, so the shard still writes its rows; anything else
+ * (cancellation included) propagates.
  */
-function rejectedAs(code: string) {
-  return (err: unknown): { code: string; message: string } => {
+function rejectedAs(code: string, timeoutCode: string) {
+  return (err: unknown): Failure => {
     if (err instanceof ActivityFailure && !isCancellation(err)) {
       const cause = err.cause;
       if (cause instanceof ApplicationFailure && cause.nonRetryable) return { code, message: cause.message ?? code };
-      if (cause instanceof TimeoutFailure) return { code: 'JOB_WAIT_TIMEOUT', message: `gave up waiting for the Bedrock job: ${cause.message}` };
+      if (cause instanceof TimeoutFailure) return { code: timeoutCode, message: `gave up waiting (${err.activityType}): ${cause.message}` };
     }
     throw err;
   };

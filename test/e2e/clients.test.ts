@@ -41,9 +41,11 @@ test('the README command: temporal workflow start with the sample JSON input run
 test('our CLI starts a run, waits for it, and reports its status', async () => {
   const lines: string[] = [];
   const input = JSON.stringify({ ...sample, outputUri: 's3://results/from-our-cli', pollIntervalSeconds: 1 });
-  await runCli(['start', '--input', input, '--workflow-id', 'from-our-cli', '--wait'], (l) => lines.push(l));
+  const code = await runCli(['start', '--input', input, '--workflow-id', 'from-our-cli', '--wait'], (l) => lines.push(l));
+  expect(code).toBe(0);
   expect(lines[0]).toBe('started from-our-cli');
-  expect(JSON.parse(lines[1])).toMatchObject({ rows: 300, succeeded: 300 });
+  expect(lines[1]).toMatch(/^run complete: all 300 rows answered/);
+  expect(JSON.parse(lines[2])).toMatchObject({ rows: 300, succeeded: 300, outcome: 'complete' });
 
   lines.length = 0;
   await runCli(['status', 'from-our-cli'], (l) => lines.push(l));
@@ -56,6 +58,22 @@ test('our CLI names what is wrong with its arguments', async () => {
   await expect(runCli(['start'], () => undefined)).rejects.toThrow('start needs --input');
   await expect(runCli(['start', '--input', '{nope'], () => undefined)).rejects.toThrow(/--input is not valid JSON/);
   await expect(runCli(['frobnicate', 'x'], () => undefined)).rejects.toThrow(/unknown command "frobnicate"/);
+  await expect(runCli(['start', '--input', '[1,2]'], () => undefined)).rejects.toThrow('--input must be one JSON object, the run input (see samples/run-text.json), but it is an array');
+  await expect(runCli(['start', '--input', '"hello"'], () => undefined)).rejects.toThrow(/but it is a string/);
+});
+
+test('a workflow started with no input, null or an array fails at once, naming the problem', async () => {
+  // Before, the workflow task failed and retried forever, so result() never settled and the run stayed RUNNING.
+  const temporal = findTemporalBinary();
+  for (const [id, extra] of [['no-input', []], ['null-input', ['--input', 'null']], ['array-input', ['--input', '[1,2]']]] as const) {
+    execFileSync(temporal, ['workflow', 'start', '--address', stack.temporal.address, '--type', 'batchRun', '--task-queue', 'bedrock-batch', '--workflow-id', id, ...extra]);
+    const failure = await worker.client.workflow.getHandle(id).result().then(
+      () => 'completed',
+      (err: Error) => `${(err.cause as Error | undefined)?.message}`,
+    );
+    expect(failure).toMatch(/^batchRun takes one JSON object, the run input \(see samples\/run-text.json\), but got (no argument|null|an array)$/);
+    expect((await worker.client.workflow.getHandle(id).describe()).status.name).toBe('FAILED');
+  }
 });
 
 test('a local CSV is uploaded once, by content, and maxRecords runs only the first rows', async () => {
@@ -65,7 +83,7 @@ test('a local CSV is uploaded once, by content, and maxRecords runs only the fir
   const input = { ...sample, input: { file }, outputUri: 's3://results/local-file', maxRecordsPerJob: 500, maxRecords: 120, pollIntervalSeconds: 1 };
   const lines: string[] = [];
   await runCli(['start', '--input', JSON.stringify(input), '--workflow-id', 'local-file-1', '--wait'], (l) => lines.push(l));
-  const summary = JSON.parse(lines[1]) as RunSummary;
+  const summary = JSON.parse(lines[2]) as RunSummary;
   expect(summary).toMatchObject({ rows: 120, shards: 1, succeeded: 120 });
   expect(summary.inputUri).toMatch(/^s3:\/\/results\/local-file\/inputs\/[0-9a-f]{64}\/my topics\.csv$/);
 

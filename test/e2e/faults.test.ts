@@ -45,13 +45,17 @@ describe('Bedrock faults on the local stack', () => {
     const summary = await (await startBatchRun(worker.client, run('retry'))).result();
     const jobs = stack.emulator.stats().jobs;
     expect(jobs.map((j) => [j.jobName.slice(-3), j.status])).toEqual([['-a1', 'Failed'], ['-a2', 'Completed']]);
-    expect(summary).toMatchObject({ rows: 150, succeeded: 150, failed: 0, failedShards: [] });
+    expect(summary).toMatchObject({ rows: 150, succeeded: 150, failed: 0, failedShards: [], outcome: 'complete' });
   });
 
   test('record errors keep their rows, with the error code and message filled in', async () => {
     stack.emulator.setFaults({ recordErrorEvery: 10 });
     const summary = await (await startBatchRun(worker.client, run('record-errors'))).result();
-    expect(summary).toMatchObject({ rows: 300, succeeded: 270, failed: 30 });
+    // 30 records are fewer than a job's minimum of 100, so they are not re-driven.
+    expect(stack.emulator.stats().jobsCreated).toBe(1);
+    expect(summary).toMatchObject({ rows: 300, succeeded: 270, failed: 30, recordErrors: 30, unanswered: 0, outcome: 'complete_with_errors' });
+    expect(summary.shardsByStatus).toEqual({ succeeded: 0, partial: 1, failed: 0, not_submitted: 0 });
+    expect(summary.partialShards![0].message).toMatch(/30 record\(s\) left without an answer are fewer than Bedrock's minimum of 100 per job/);
     const out = await readRunOutput(stack.s3, summary.outputUris);
     expect(out).toHaveLength(300);
     const failed = out.filter((r) => r.error_code !== null);
@@ -67,8 +71,8 @@ describe('Bedrock faults on the local stack', () => {
     stack.emulator.setFaults({ failJobsNamed: ['always-fails'] });
     const summary = await (await startBatchRun(worker.client, { ...run('always-fails'), maxJobAttempts: 2 })).result();
     expect(stack.emulator.stats().jobsCreated).toBe(2);
-    expect(summary).toMatchObject({ rows: 120, succeeded: 0, failed: 120 });
-    expect(summary.failedShards).toEqual([{ shardIndex: 0, message: expect.stringMatching(/^Bedrock job Failed: /) }]);
+    expect(summary).toMatchObject({ rows: 120, succeeded: 0, failed: 120, unanswered: 120, outcome: 'incomplete' });
+    expect(summary.failedShards).toEqual([{ shardIndex: 0, message: expect.stringMatching(/^Bedrock job [a-z0-9]{12} Failed: /) }]);
     const out = await readRunOutput(stack.s3, summary.outputUris);
     expect(out).toHaveLength(120);
     expect(new Set(out.map((r) => r.error_code))).toEqual(new Set(['JOB_FAILED']));
@@ -94,7 +98,7 @@ describe('a job Bedrock refuses to create', () => {
     stack.emulator.setFaults({ rejectCreatesNamed: ['rejected'] });
     const summary = await (await startBatchRun(worker.client, run('rejected'))).result();
     expect(stack.emulator.stats().jobsCreated).toBe(0);
-    expect(summary).toMatchObject({ rows: 100, succeeded: 0, failed: 100 });
+    expect(summary).toMatchObject({ rows: 100, succeeded: 0, failed: 100, outcome: 'incomplete' });
     expect(summary.failedShards[0].message).toMatch(/not authorized/);
     const out = await readRunOutput(stack.s3, summary.outputUris);
     expect(out).toHaveLength(100);
@@ -118,15 +122,22 @@ describe('a job that reaches its timeout while in progress', () => {
     await stack?.stop();
   });
 
-  test('is harvested: the records it finished are kept, the rest are marked missing', async () => {
+  test('is harvested: the records it finished are kept, the rest re-driven once, and what is left says why', async () => {
     const summary = await (await startBatchRun(worker.client, run('partial'))).result();
-    expect(stack.emulator.stats().jobs.map((j) => j.status)).toEqual(['PartiallyCompleted']);
+    const jobs = stack.emulator.stats().jobs;
+    expect(jobs.map((j) => j.status)).toEqual(jobs.map(() => 'PartiallyCompleted'));
     expect(summary.rows).toBe(200);
     expect(summary.succeeded).toBeGreaterThan(0);
     expect(summary.succeeded).toBeLessThan(200);
+    expect(summary.outcome).toBe('incomplete');
     const out = await readRunOutput(stack.s3, summary.outputUris);
     expect(out).toHaveLength(200);
     expect(out.filter((r) => r.response !== null)).toHaveLength(summary.succeeded);
-    expect(new Set(out.filter((r) => r.response === null).map((r) => r.error_code))).toEqual(new Set(['MISSING_OUTPUT']));
+    expect(new Set(out.filter((r) => r.response === null).map((r) => r.error_code))).toEqual(new Set(['JOB_PARTIALLY_COMPLETED']));
+    // A second attempt, when there is one, is sent only the records the first left unanswered.
+    if (jobs.length === 2) {
+      const answeredFirst = out.filter((r) => r.response !== null && r.job_id === jobs[0].jobArn.split('/').pop()).length;
+      expect(jobs[1].recordCount).toBe(200 - answeredFirst);
+    } else expect(jobs).toHaveLength(1);
   });
 });

@@ -49,7 +49,7 @@ describe('join of outputs to input rows', () => {
       parseOutputLine(claudeLine('00000000002', 'third'), anthropicClaude),
       parseOutputLine(claudeLine('00000000000', 'first'), anthropicClaude),
     ]) results.set(r.recordId, r);
-    const counts: JoinCounts = { rows: 0, succeeded: 0, failed: 0, inputTokens: 0, outputTokens: 0 };
+    const counts: JoinCounts = { rows: 0, succeeded: 0, failed: 0, recordErrors: 0, unanswered: 0, inputTokens: 0, outputTokens: 0 };
     const out = joinBatch(snapshot, results, 'text', 'abc123def456', counts);
     expect(out.schema.fields.map((f) => f.name)).toEqual([
       'topic', 'response', 'stop_reason', 'input_tokens', 'output_tokens', 'error_code', 'error_message', 'record_id', 'job_id',
@@ -61,21 +61,22 @@ describe('join of outputs to input rows', () => {
       [null, 'third', null, '00000000002'],
     ]);
     expect(rows[0].job_id).toBe('abc123def456');
-    expect(counts).toEqual({ rows: 3, succeeded: 2, failed: 1, inputTokens: 10, outputTokens: 14 });
+    expect(counts).toEqual({ rows: 3, succeeded: 2, failed: 1, recordErrors: 0, unanswered: 1, inputTokens: 10, outputTokens: 14 });
   });
 
   it('writes every row with the job failure when the job produced nothing', () => {
-    const counts: JoinCounts = { rows: 0, succeeded: 0, failed: 0, inputTokens: 0, outputTokens: 0 };
+    const counts: JoinCounts = { rows: 0, succeeded: 0, failed: 0, recordErrors: 0, unanswered: 0, inputTokens: 0, outputTokens: 0 };
     const out = joinBatch(snapshot, new Map(), 'embedding', undefined, counts, { code: 'JOB_FAILED', message: 'Bedrock job Failed: boom' });
     expect(out.numRows).toBe(3);
     expect(out.schema.fields.find((f) => f.name === 'embedding')?.type.toString()).toBe('List<Float32>');
     expect(out.getChild('error_message')!.toArray()).toEqual(['Bedrock job Failed: boom', 'Bedrock job Failed: boom', 'Bedrock job Failed: boom']);
     expect(counts.failed).toBe(3);
+    expect(counts.unanswered).toBe(3);
   });
 
   it('carries embeddings through as list<float32>', () => {
     const results = new Map<string, RecordResult>([['00000000001', { recordId: '00000000001', embedding: Float32Array.from([1, 2, 3]), inputTokens: 4 }]]);
-    const counts: JoinCounts = { rows: 0, succeeded: 0, failed: 0, inputTokens: 0, outputTokens: 0 };
+    const counts: JoinCounts = { rows: 0, succeeded: 0, failed: 0, recordErrors: 0, unanswered: 0, inputTokens: 0, outputTokens: 0 };
     const out = joinBatch(snapshot, results, 'embedding', 'j', counts);
     const embedding = out.getChild('embedding')!;
     expect(embedding.get(0)).toBeNull();
@@ -86,7 +87,7 @@ describe('join of outputs to input rows', () => {
     const ids = ['00000000000', 'ïd-1', '00000000002', 'id-3'];
     const batch = recordBatchOf(schema, [utf8Data(ids), utf8Data(['a', 'b', 'c', 'd'])]);
     const results = new Map<string, RecordResult>(ids.map((id) => [id, { recordId: id, text: `answer ${id}` }]));
-    const counts: JoinCounts = { rows: 0, succeeded: 0, failed: 0, inputTokens: 0, outputTokens: 0 };
+    const counts: JoinCounts = { rows: 0, succeeded: 0, failed: 0, recordErrors: 0, unanswered: 0, inputTokens: 0, outputTokens: 0 };
     const out = joinBatch(batch.slice(1, 3), results, 'text', 'j', counts);
     expect(out.toArray().map((r) => [r.topic, r.response, r.record_id])).toEqual([
       ['b', 'answer ïd-1', 'ïd-1'],
@@ -101,7 +102,7 @@ describe('join of outputs to input rows', () => {
     const ids = Array.from({ length: n }, (_, i) => String(i).padStart(11, '0'));
     for (const id of ids) results.set(id, { recordId: id, embedding: new Float32Array(256), inputTokens: 1, outputTokens: 0 });
     const batch = recordBatchOf(schema, [utf8Data(ids), utf8Data(ids.map(() => 'x'.repeat(100)))]);
-    const counts: JoinCounts = { rows: 0, succeeded: 0, failed: 0, inputTokens: 0, outputTokens: 0 };
+    const counts: JoinCounts = { rows: 0, succeeded: 0, failed: 0, recordErrors: 0, unanswered: 0, inputTokens: 0, outputTokens: 0 };
     const whole = estimateBatchBytes(joinBatch(batch, results, 'embedding', 'job', counts));
     const tenth = estimateBatchBytes(joinBatch(batch.slice(0, n / 10), results, 'embedding', 'job', counts));
     // 1 KiB of floats + 100 B of text + ids and offsets a row.
