@@ -6,7 +6,7 @@ import { listObjects, parseS3Uri } from '../../src/io/s3';
 import { RunInput, RunSummary } from '../../src/shared/types';
 import { sampleRows, uploadCsv } from '../support/data';
 import { LocalStack, startLocalStack } from '../support/localStack';
-import { readRunOutput } from '../support/output';
+import { exportHistories, readRunOutput } from '../support/output';
 import { RunningWorker, startWorker } from '../support/worker';
 
 let stack: LocalStack;
@@ -95,6 +95,8 @@ test('a rerun after a cancel pays only for the records the stopped jobs did not 
   const out = await readRunOutput(stack.s3, summary.outputUris);
   expectEveryRowOnce(out, 600);
   expect(out.every((r) => r.error_code === null && typeof r.response === 'string')).toBe(true);
+  // Replay fixtures of the re-drive path: EXPORT_HISTORIES=test/histories npx jest test/e2e/outcomes -t cancel
+  exportHistories(stack.temporal.address, ['rerun-cancel-2', 'rerun-cancel-2/shard-0'], 'redrive__');
 });
 
 test('a rerun whose completed jobs lost their outputs resubmits those records instead of harvesting nothing', async () => {

@@ -1,8 +1,4 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { findTemporalBinary } from '../../src/localstack';
 import { Worker } from '@temporalio/worker';
 import { anthropicAnswerText, titanEmbedding } from '../../src/emulator';
 import { startBatchRun } from '../../src/client/api';
@@ -11,7 +7,7 @@ import { costOf } from '../../src/core/cost';
 import { RunInput } from '../../src/shared/types';
 import { sampleRows, uploadCsv } from '../support/data';
 import { LocalStack, startLocalStack } from '../support/localStack';
-import { readRunOutput } from '../support/output';
+import { exportHistories, readRunOutput } from '../support/output';
 import { readWithPyarrow } from '../support/pyarrow';
 import { RunningWorker, startWorker } from '../support/worker';
 
@@ -109,14 +105,8 @@ test("the finished run's history replays against the current workflow code", asy
   await expect(Worker.runReplayHistory({ workflowBundle: worker.workflowBundle }, history, 'e2e-text-1')).resolves.toBeUndefined();
   const child = await worker.client.workflow.getHandle('e2e-text-1/shard-0').fetchHistory();
   await expect(Worker.runReplayHistory({ workflowBundle: worker.workflowBundle }, child, 'e2e-text-1/shard-0')).resolves.toBeUndefined();
-  if (process.env.EXPORT_HISTORIES) {
-    // Refreshes the fixtures test/replay replays: EXPORT_HISTORIES=test/histories npx jest test/e2e/pipeline
-    for (const id of ['e2e-text-1', 'e2e-text-1/shard-0']) {
-      const json = execFileSync(findTemporalBinary(), ['workflow', 'show', '-w', id, '--output', 'json', '--address', stack.temporal.address], { encoding: 'utf8' });
-      const file = join(process.env.EXPORT_HISTORIES, `${id.replace(/\//g, '__')}.json`);
-      writeFileSync(file, `${JSON.stringify({ workflowId: id, history: JSON.parse(json) })}\n`);
-    }
-  }
+  // Refreshes the fixtures test/replay replays: EXPORT_HISTORIES=test/histories npx jest test/e2e/pipeline
+  exportHistories(stack.temporal.address, ['e2e-text-1', 'e2e-text-1/shard-0']);
   // Polling is the retry policy of one activity: however many polls, the child's history stays a few events long.
   expect(child.events!.length).toBeLessThan(30);
 });

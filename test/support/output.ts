@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { findTemporalBinary } from '../../src/localstack';
 import { readParquetFromS3 } from '../../src/io/parquetRead';
 import { listObjects } from '../../src/io/s3';
 
@@ -19,4 +23,17 @@ export async function listKeys(s3: S3Client, prefixUri: string): Promise<string[
   const keys: string[] = [];
   for await (const o of listObjects(s3, prefixUri)) keys.push(o.key);
   return keys;
+}
+
+/**
+ * With EXPORT_HISTORIES=<dir>, writes the histories of these workflows there as replay fixtures
+ * (test/replay replays every file in test/histories against the current workflow code).
+ */
+export function exportHistories(temporalAddress: string, workflowIds: string[], prefix = ''): void {
+  const dir = process.env.EXPORT_HISTORIES;
+  if (!dir) return;
+  for (const id of workflowIds) {
+    const json = execFileSync(findTemporalBinary(), ['workflow', 'show', '-w', id, '--output', 'json', '--address', temporalAddress], { encoding: 'utf8' });
+    writeFileSync(join(dir, `${prefix}${id.replace(/\//g, '__')}.json`), `${JSON.stringify({ workflowId: id, history: JSON.parse(json) })}\n`);
+  }
 }
