@@ -25,12 +25,7 @@ export function causeChain(err: unknown): string {
   return messages.length ? messages.join(': ') : String(err);
 }
 
-/** The innermost message: what actually went wrong. */
-export function rootCause(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
-}
+export { rootMessage as rootCause } from '../shared/errors';
 
 export function exitCodeOfSummary(summary: RunSummary, acceptErrors: boolean): number {
   // Summaries written before outcomes existed count failed rows only.

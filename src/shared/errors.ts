@@ -11,3 +11,10 @@ export const INPUT_ERROR_TYPES = [
   'InputChangedError',
   'DatasetError',
 ];
+
+/** The innermost message down an error's cause chain: what actually went wrong. */
+export function rootMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}

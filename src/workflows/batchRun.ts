@@ -1,6 +1,5 @@
 import {
   ApplicationFailure,
-  ChildWorkflowFailure,
   CancellationScope,
   ParentClosePolicy,
   condition,
@@ -15,7 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { MAX_SHARDS_LISTED, addNotSubmitted, addShardOutcome } from '../core/outcome';
-import { INPUT_ERROR_TYPES } from '../shared/errors';
+import { INPUT_ERROR_TYPES, rootMessage } from '../shared/errors';
 import { progressQuery } from '../shared/messages';
 import {
   BatchRunProgress,
@@ -82,7 +81,7 @@ async function prepareInParts(run: ResolvedRun, progress: BatchRunProgress): Pro
  * even that fails is the shard counted without rows (finalize then names it as missing).
  */
 async function recordFailedShard(run: ResolvedRun, shardIndex: number, err: unknown, totals: RunTotals): Promise<void> {
-  const message = err instanceof ChildWorkflowFailure ? (err.cause?.message ?? err.message) : String(err);
+  const message = rootMessage(err);
   if (patched(REDRIVE_PATCH)) {
     const failure = { code: 'SHARD_FAILED', message: `the shard's workflow failed: ${message}` };
     try {

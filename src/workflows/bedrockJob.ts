@@ -11,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { DEFAULT_QUOTA_WAIT_MINUTES, MIN_RECORDS_PER_JOB } from '../core/outcome';
+import { rootMessage } from '../shared/errors';
 import { HARVESTABLE_JOB_STATUSES, bedrockJobName } from '../shared/jobNames';
 import type { ShardJob, ShardJobInput, ShardOutcome } from '../shared/types';
 
@@ -110,16 +111,17 @@ export async function bedrockJob({ run, shardIndex }: ShardJobInput): Promise<Sh
 }
 
 /**
- * Maps a failure that retrying cannot fix (Bedrock rejected the job, the job vanished, a wait
- * outlived its bound) to a shard failure, so the shard still writes its rows; anything else
- * (cancellation included) propagates.
+ * Maps an activity failure that is final (retries exhausted, not retryable, or past its time
+ * bound) to a shard failure, so the shard still writes its rows; anything else (cancellation
+ * included) propagates.
  */
 function rejectedAs(code: string, timeoutCode: string) {
   return (err: unknown): Failure => {
     if (err instanceof ActivityFailure && !isCancellation(err)) {
-      const cause = err.cause;
-      if (cause instanceof ApplicationFailure && cause.nonRetryable) return { code, message: cause.message ?? code };
-      if (cause instanceof TimeoutFailure) return { code: timeoutCode, message: `gave up waiting (${err.activityType}): ${cause.message}` };
+      const timedOut = err.cause instanceof TimeoutFailure || err.retryState === 'TIMEOUT';
+      if (timedOut) return { code: timeoutCode, message: `gave up waiting (${err.activityType}, past its time bound): ${rootMessage(err)}` };
+      if (err.cause instanceof ApplicationFailure && err.cause.nonRetryable) return { code, message: err.cause.message ?? code };
+      return { code, message: `${err.activityType} failed after its retries: ${rootMessage(err)}` };
     }
     throw err;
   };

@@ -141,3 +141,32 @@ describe('a job that reaches its timeout while in progress', () => {
     } else expect(jobs).toHaveLength(1);
   });
 });
+
+describe('a shard that never gets a job slot', () => {
+  let stack: LocalStack;
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    // One job slot for the model, held by the run's first job for longer than the second may wait.
+    stack = await startLocalStack({ inProgressMs: 70_000, maxActiveJobsPerModel: 1 });
+    worker = await startWorker(stack);
+    await uploadCsv(stack.s3, 's3://datasets/no-slot.csv', sampleRows(200));
+  }, 180_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await stack?.stop();
+  });
+
+  // Before: submitJob retried quota-full answers without end and the run stayed RUNNING.
+  test('waits up to quotaWaitMinutes, then writes its rows with the reason', async () => {
+    const summary = await (
+      await startBatchRun(worker.client, { ...run('no-slot'), maxRecordsPerJob: 100, maxConcurrentJobs: 2, quotaWaitMinutes: 1 })
+    ).result();
+    expect(stack.emulator.stats().jobsCreated).toBe(1);
+    expect(summary).toMatchObject({ rows: 200, succeeded: 100, failed: 100, unanswered: 100, outcome: 'incomplete' });
+    expect(summary.failedShards).toEqual([{ shardIndex: 1, message: expect.stringMatching(/^gave up waiting \(submitJob, past its time bound\): You have reached the quota/) }]);
+    const out = await readRunOutput(stack.s3, summary.outputUris);
+    expect(out.filter((r) => r.error_code === 'SUBMIT_QUOTA_WAIT')).toHaveLength(100);
+  }, 180_000);
+});

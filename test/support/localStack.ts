@@ -20,12 +20,15 @@ export interface LocalStack {
 }
 
 /** The real local stack: Temporal dev server, moto S3 server, and the Bedrock emulator, on free ports. */
-export async function startLocalStack(opts: { inProgressMs?: number; hourMs?: number; buckets?: string[] } = {}): Promise<LocalStack> {
+export async function startLocalStack(
+  opts: { inProgressMs?: number; hourMs?: number; buckets?: string[]; maxActiveJobsPerModel?: number } = {},
+): Promise<LocalStack> {
   const [temporal, moto] = await Promise.all([startTemporalDevServer({ uiPort: false }), startMotoServer()]);
   const emulator = await startBedrockEmulator({
     region: REGION,
     s3: { endpoint: moto.endpoint, region: REGION, credentials: CREDENTIALS },
     timing: { submittedMs: 50, validatingMs: 50, scheduledMs: 50, inProgressMs: opts.inProgressMs ?? 1500, ...(opts.hourMs ? { hourMs: opts.hourMs } : {}) },
+    maxActiveJobsPerModel: opts.maxActiveJobsPerModel,
   });
   const s3Settings = { region: REGION, endpoint: moto.endpoint, forcePathStyle: true, credentials: CREDENTIALS };
   const s3 = createS3Client(s3Settings);
