@@ -14,6 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { MAX_SHARDS_LISTED, addNotSubmitted, addShardOutcome } from '../core/outcome';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { INPUT_ERROR_TYPES, rootMessage } from '../shared/errors';
 import { progressQuery } from '../shared/messages';
 import {
@@ -25,6 +26,7 @@ import {
   ResolvedRun,
   RunSummary,
   RunTotals,
+  ShardJobInput,
   emptyTotals,
 } from '../shared/types';
 import { REDRIVE_PATCH, bedrockJob } from './bedrockJob';
@@ -46,6 +48,9 @@ const { planPreparation, combineParts } = proxyActivities<Activities>({
   heartbeatTimeout: '2 minutes',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
 });
+
+/** Marks histories in which a shard whose id is taken (after a reset) starts under this run's own id. */
+const RESET_PATCH = 'reset-adopts-shards';
 
 /** A null, array or scalar argument cannot be a run: fail the run at once instead of its workflow task forever. */
 function checkWorkflowArgument(input: unknown): void {
@@ -94,6 +99,29 @@ async function recordFailedShard(run: ResolvedRun, shardIndex: number, err: unkn
   totals.shardsDone += 1;
   totals.shardsFailed += 1;
   if (totals.failedShards.length < MAX_SHARDS_LISTED) totals.failedShards.push({ shardIndex, message });
+}
+
+/**
+ * Starts shard `shardIndex`'s workflow. After `temporal workflow reset`, the reset run's shard
+ * workflows may still be running under their ids: the shard then starts under an id of this run,
+ * and finds the same Bedrock jobs (their names come from the data, not from workflow ids), so
+ * nothing is paid twice. The old shard workflows are left to finish: cancelling one would stop
+ * the job both are following.
+ */
+async function startShard(run: ResolvedRun, prepared: PreparedShards, shardIndex: number) {
+  const workflowId = `${workflowInfo().workflowId}/shard-${shardIndex}`;
+  const options = {
+    args: [{ run, shardIndex }] as [ShardJobInput],
+    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    staticSummary: `shard ${shardIndex} of ${prepared.shardCount}`,
+  };
+  try {
+    return await startChild(bedrockJob, { ...options, workflowId });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError) || !patched(RESET_PATCH)) throw err;
+    log.warn('a shard workflow of an earlier (reset) run is still running; this run follows its jobs under its own id', { shardIndex, workflowId });
+    return await startChild(bedrockJob, { ...options, workflowId: `${workflowId}-run-${workflowInfo().runId}` });
+  }
 }
 
 function budgetStop(limitUsd: number, committedUsd: number, firstSkipped: number, prepared: PreparedShards): BudgetStop {
@@ -149,12 +177,7 @@ export async function batchRun(input: BatchRunWorkflowInput): Promise<RunSummary
       }
       totals.committedCostUsd = committed + shardCost;
       const shardIndex = next;
-      const child = await startChild(bedrockJob, {
-        workflowId: `${workflowInfo().workflowId}/shard-${shardIndex}`,
-        args: [{ run, shardIndex }],
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        staticSummary: `shard ${shardIndex} of ${prepared.shardCount}`,
-      });
+      const child = await startShard(run, prepared, shardIndex);
       const done = child
         .result()
         .then(

@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetModelInvocationJobCommand } from '@aws-sdk/client-bedrock';
 import { startBatchRun } from '../../src/client/api';
-import { waitFor } from '../../src/localstack';
+import { findTemporalBinary, waitFor } from '../../src/localstack';
 import { listObjects, parseS3Uri } from '../../src/io/s3';
 import { RunInput, RunSummary } from '../../src/shared/types';
 import { sampleRows, uploadCsv } from '../support/data';
@@ -121,4 +122,20 @@ test('a rerun of a completed run reuses its jobs and pays for nothing', async ()
   const summary = await (await startBatchRun(worker.client, input('rerun-done'), { workflowId: 'rerun-done-2' })).result();
   expect(summary).toMatchObject({ rows: 300, succeeded: 300, outcome: 'complete' });
   expect(jobsSince(beforeRerun)).toEqual([]);
+});
+
+test('temporal workflow reset of a run whose shards are still running completes without paying twice', async () => {
+  await uploadCsv(stack.s3, 's3://datasets/reset.csv', sampleRows(600));
+  const earlier = knownJobs();
+  const first = await startBatchRun(worker.client, input('reset'), { workflowId: 'reset-1' });
+  await waitFor('two jobs in progress', async () => jobsSince(earlier).filter((j) => j.status === 'InProgress').length === 2, 60_000, 50);
+  // Before: the reset run failed with WorkflowExecutionAlreadyStartedError, the old shard workflows still holding their ids.
+  execFileSync(findTemporalBinary(), [
+    'workflow', 'reset', '--address', stack.temporal.address, '-w', 'reset-1', '-r', first.firstExecutionRunId, '--type', 'FirstWorkflowTask', '--reason', 'test',
+  ]);
+  const summary: RunSummary = await worker.client.workflow.getHandle('reset-1').result();
+  expect(summary).toMatchObject({ rows: 600, succeeded: 600, outcome: 'complete' });
+  const jobs = jobsSince(earlier);
+  expect(jobs.map((j) => [j.jobName.slice(-3), j.status])).toEqual([['-a1', 'Completed'], ['-a1', 'Completed']]);
+  expectEveryRowOnce(await readRunOutput(stack.s3, summary.outputUris), 600);
 });
