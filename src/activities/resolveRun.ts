@@ -7,6 +7,7 @@ import { RunInputError } from '../core/runConfig';
 import { ResolvedRun, RunInput } from '../shared/types';
 import { ActivityDeps } from './deps';
 import { failingFast } from './failures';
+import { checkModelForBatch } from './modelCheck';
 import { loadPromptTemplate } from './templateStore';
 
 export const EMBEDDING_TEXT_COLUMN = 'input_text';
@@ -25,6 +26,7 @@ export function makeResolveRun(deps: ActivityDeps) {
         throw new RunInputError([`model ${run.modelId} is an ${adapter.task} model but task is "${run.task}"`]);
       }
       adapter.validateParams(run.modelParams);
+      await checkModelForBatch(deps, run);
 
       const { schema, eTag } = await readSourceSchema(deps, run.source);
       const columns = schema.fields.map((f) => f.name);
@@ -89,6 +91,7 @@ export function makeResolveRun(deps: ActivityDeps) {
         prepareConcurrency: run.prepareConcurrency,
         budgetUsd: run.budgetUsd,
         maxRecords: run.maxRecords,
+        quotaWaitMinutes: run.quotaWaitMinutes,
         columns,
       };
     });

@@ -1,6 +1,7 @@
 import { ActivityDeps } from '../activities';
 import { ShardTokenTally } from '../activities/datasetScan';
 import { planRunParts, scanPart } from '../activities/prepareParts';
+import { checkModelInCatalog } from '../activities/modelCheck';
 import { makeResolveRun } from '../activities/resolveRun';
 import { RunEstimate, estimateRun } from '../core/estimate';
 import type { ShardSummary } from '../core/shardPlan';
@@ -12,6 +13,7 @@ import { ClientRunInput, resolveLocalInput } from './localInput';
  * rendering and shard planning as the run itself, reading the dataset once and writing nothing.
  */
 export async function estimateRunInput(deps: ActivityDeps, input: ClientRunInput, opts: { exactTokens?: boolean } = {}): Promise<RunEstimate> {
+  await checkModelInCatalog(deps, input); // before a local file is uploaded; resolveRun repeats it and asks Bedrock
   const run = await makeResolveRun(deps)(await resolveLocalInput(deps.s3, input));
   const { parts } = await planRunParts(deps, run);
   const shards: ShardSummary[] = [];

@@ -10,6 +10,35 @@ export interface Faults {
   throttleNextCreates?: number;
   /** Create answers ValidationException "not authorized" (a new account's error) for names containing any of these. */
   rejectCreatesNamed?: string[];
+  /** Jobs whose name contains any of these stop themselves, as if StopModelInvocationJob were called, once InProgress has processed about half their records: Stopping, then Stopped with partial outputs. */
+  stopJobsNamed?: string[];
+  /** Jobs whose name contains any of these never start: they stay Scheduled until their expiry, brought forward to when they would have started (whatever hourMs is), and end Expired with no outputs. */
+  expireJobsNamed?: string[];
+  /** Jobs whose name contains any of these end PartiallyCompleted with about half their records answered, as when a job reaches its timeout. */
+  partialJobsNamed?: string[];
+  /** Jobs whose name contains any of these are forgotten once created, as after a restart of the service: Get and Stop answer 404 ResourceNotFoundException, List omits them, they never run. */
+  forgetJobsNamed?: string[];
+}
+
+const NAME_LISTS = ['recordErrorIds', 'failJobsNamed', 'rejectCreatesNamed', 'stopJobsNamed', 'expireJobsNamed', 'partialJobsNamed', 'forgetJobsNamed'] as const;
+const COUNTS = ['recordErrorEvery', 'failNextJobs', 'throttleNextCreates'] as const;
+
+/** Checks a Faults value that came over HTTP; throws naming the first field that is not what Faults declares. */
+export function parseFaults(body: unknown): Faults {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('faults must be a JSON object');
+  const faults: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (value === undefined || value === null) continue;
+    if ((NAME_LISTS as readonly string[]).includes(key)) {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Error(`${key} must be an array of strings`);
+    } else if ((COUNTS as readonly string[]).includes(key)) {
+      if (!Number.isInteger(value) || (value as number) < 0) throw new Error(`${key} must be a non-negative integer`);
+    } else {
+      throw new Error(`unknown fault ${JSON.stringify(key)}; known: ${[...COUNTS, ...NAME_LISTS].join(', ')}`);
+    }
+    faults[key] = value;
+  }
+  return faults as Faults;
 }
 
 /** Holds the current faults; the counted ones are used up as they fire. */
@@ -17,7 +46,17 @@ export class FaultState {
   private faults: Faults = {};
 
   set(f: Faults): void {
-    this.faults = { ...f, recordErrorIds: f.recordErrorIds ? [...f.recordErrorIds] : undefined };
+    const copy: Faults = { ...f };
+    for (const key of NAME_LISTS) if (f[key]) copy[key] = [...f[key]!];
+    this.faults = copy;
+  }
+
+  /** The faults in force (counted ones as far as they are left). */
+  get(): Faults {
+    const copy: Faults = { ...this.faults };
+    for (const key of NAME_LISTS) if (this.faults[key]) copy[key] = [...this.faults[key]!];
+    for (const key of Object.keys(copy) as Array<keyof Faults>) if (copy[key] === undefined) delete copy[key];
+    return copy;
   }
 
   takeThrottle(): boolean {
@@ -29,11 +68,27 @@ export class FaultState {
   }
 
   rejectsByName(jobName: string): boolean {
-    return (this.faults.rejectCreatesNamed ?? []).some((part) => jobName.includes(part));
+    return this.named('rejectCreatesNamed', jobName);
   }
 
   failsByName(jobName: string): boolean {
-    return (this.faults.failJobsNamed ?? []).some((part) => jobName.includes(part));
+    return this.named('failJobsNamed', jobName);
+  }
+
+  stopsByName(jobName: string): boolean {
+    return this.named('stopJobsNamed', jobName);
+  }
+
+  expiresByName(jobName: string): boolean {
+    return this.named('expireJobsNamed', jobName);
+  }
+
+  partialByName(jobName: string): boolean {
+    return this.named('partialJobsNamed', jobName);
+  }
+
+  forgetsByName(jobName: string): boolean {
+    return this.named('forgetJobsNamed', jobName);
   }
 
   /** The injected error message for a record, if a fault targets it. */
@@ -42,6 +97,10 @@ export class FaultState {
     if (every && every > 0 && position % every === 0) return `Emulated record error (recordErrorEvery=${every}) for record ${recordId}`;
     if (this.faults.recordErrorIds?.includes(recordId)) return `Emulated record error (recordErrorIds) for record ${recordId}`;
     return undefined;
+  }
+
+  private named(key: 'failJobsNamed' | 'rejectCreatesNamed' | 'stopJobsNamed' | 'expireJobsNamed' | 'partialJobsNamed' | 'forgetJobsNamed', jobName: string): boolean {
+    return (this.faults[key] ?? []).some((part) => jobName.includes(part));
   }
 
   private take(key: 'throttleNextCreates' | 'failNextJobs'): boolean {

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { freePort } from '../localstack/ports';
+import { DEFAULT_MODEL_CATALOG_FILE, ModelCatalog } from './catalog';
 import type { Faults } from './faults';
 import { DEFAULT_TIMING, EngineStats, JobEngine, Timing, TransitionEvent } from './jobEngine';
 import { makeS3Client } from './s3';
@@ -23,6 +24,8 @@ export interface EmulatorOptions {
   maxActiveJobsPerModel?: number;
   /** Page size when List has no maxResults (default 10, small so clients meet nextToken). */
   defaultListPageSize?: number;
+  /** The model catalog (default config/batch-models.json): which ids exist in `region` and where batch runs them. */
+  modelCatalogFile?: string;
   /** Called on every job status change, including creation (from undefined). */
   onTransition?: (event: TransitionEvent) => void;
 }
@@ -42,9 +45,11 @@ export async function startBedrockEmulator(opts: EmulatorOptions): Promise<Bedro
   const host = opts.host ?? '127.0.0.1';
   const region = opts.region ?? 'us-east-1';
   const s3 = makeS3Client(opts.s3, region);
+  const accountId = opts.accountId ?? '123456789012';
   const engine = new JobEngine(s3, {
     region,
-    accountId: opts.accountId ?? '123456789012',
+    accountId,
+    catalog: ModelCatalog.load(opts.modelCatalogFile ?? DEFAULT_MODEL_CATALOG_FILE, region, accountId),
     timing: { ...DEFAULT_TIMING, ...opts.timing },
     shuffleOutput: opts.shuffleOutput ?? true,
     maxActiveJobsPerModel: opts.maxActiveJobsPerModel ?? 20,

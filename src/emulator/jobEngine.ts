@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { ModelCatalog } from './catalog';
 import { ApiError, validation } from './errors';
 import { FaultState } from './faults';
 import { DEFAULT_LIMITS, InputError, validateInput } from './input';
@@ -35,6 +36,8 @@ export interface EngineConfig {
   timing: Timing;
   shuffleOutput: boolean;
   maxActiveJobsPerModel: number;
+  /** The models and profiles Bedrock offers in `region`, and where batch runs them. */
+  catalog: ModelCatalog;
   onTransition?: (e: TransitionEvent) => void;
 }
 
@@ -91,6 +94,10 @@ export class JobEngine {
     }
     const clash = this.store.withName(req.jobName);
     if (clash) throw validation(`The job name ${req.jobName} is currently in use (by ${clash.jobArn}). Provide a unique job name and try again.`);
+    // AWS's wording: an id that names no model here is "invalid"; a real model batch does not run here is only "not valid".
+    const refusal = this.cfg.catalog.batchRefusal(req.modelId);
+    if (refusal === 'invalid-model') throw validation('The provided model identifier is invalid.');
+    if (refusal === 'not-batch') throw validation('The provided request is not valid');
     const family = modelFamily(req.modelId);
     if (!family) {
       throw validation(
@@ -129,11 +136,30 @@ export class JobEngine {
     };
     this.store.add(job);
     this.counters.jobsCreated++;
+    if (this.faults.forgetsByName(req.jobName)) {
+      // Accepted, then lost, as if the service restarted before the job ran: nothing of it remains.
+      this.store.forget(job);
+      return { jobArn: job.jobArn };
+    }
     this.countActive(undefined, 'Submitted');
     this.emit(job, undefined);
     this.armExpiry(job);
     job.phaseTimer = setTimeout(() => this.startValidating(job), this.cfg.timing.submittedMs);
     return { jobArn: job.jobArn };
+  }
+
+  /** GetFoundationModel: the model's details where Bedrock offers it in this Region. */
+  foundationModel(identifier: string): { modelDetails: Record<string, unknown> } {
+    const modelDetails = this.cfg.catalog.foundationModel(identifier);
+    if (!modelDetails) throw new ApiError('ResourceNotFoundException', 'Could not resolve the foundation model from the provided model identifier.');
+    return { modelDetails };
+  }
+
+  /** GetInferenceProfile: a system-defined cross-Region profile callable from this Region. */
+  inferenceProfile(identifier: string): Record<string, unknown> {
+    const profile = this.cfg.catalog.inferenceProfile(identifier);
+    if (!profile) throw new ApiError('ResourceNotFoundException', `The inference profile ${identifier} could not be found.`);
+    return profile;
   }
 
   get(identifier: string): Job {
@@ -292,8 +318,16 @@ export class JobEngine {
 
   private startInProgress(job: Job): void {
     if (job.status !== 'Scheduled') return;
+    const name = job.request.jobName;
+    if (this.faults.expiresByName(name)) {
+      // The expiry comes now, when the job would have started, so tests need not shrink hourMs for every job.
+      clearTimeout(job.expiryTimer);
+      job.jobExpirationTime = new Date();
+      return this.expire(job);
+    }
     this.transition(job, 'InProgress');
-    const fail = job.failInjected || this.faults.failsByName(job.request.jobName);
+    const fail = job.failInjected || this.faults.failsByName(name);
+    const cutAtHalf = this.faults.stopsByName(name) ? 'stop' : this.faults.partialByName(name) ? 'timeout' : undefined;
     this.track(
       processJob(job, {
         s3: this.s3,
@@ -301,6 +335,7 @@ export class JobEngine {
         shuffle: this.cfg.shuffleOutput,
         faults: this.faults,
         failMidway: fail,
+        cutAtHalf,
         isClosed: () => this.closed,
         transition: (to, message) => this.transition(job, to, message),
       }),

@@ -83,6 +83,16 @@ export class JobStore {
     if (job.request.clientRequestToken) this.byToken.set(job.request.clientRequestToken, job);
   }
 
+  /** Drops every trace of a job, as a restarted service would have none: id, name and token become free. */
+  forget(job: Job): void {
+    const i = this.jobs.indexOf(job);
+    if (i >= 0) this.jobs.splice(i, 1);
+    this.byId.delete(job.jobId);
+    if (this.byName.get(job.request.jobName) === job) this.byName.delete(job.request.jobName);
+    const token = job.request.clientRequestToken;
+    if (token && this.byToken.get(token) === job) this.byToken.delete(token);
+  }
+
   all(): readonly Job[] {
     return this.jobs;
   }

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     port: num('EMULATOR_PORT') ?? 4599,
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     accountId: env.EMULATOR_ACCOUNT_ID,
+    modelCatalogFile: env.EMULATOR_MODELS_FILE || undefined,
     s3: {
       endpoint: s3Endpoint,
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,

@@ -13,6 +13,8 @@ export interface ProcessContext {
   faults: FaultState;
   /** Injected failure: the job ends Failed halfway through its InProgress time. */
   failMidway: boolean;
+  /** Injected cut once about half the records are done: 'stop' as if StopModelInvocationJob were called, 'timeout' as if the job reached its timeout. */
+  cutAtHalf?: 'stop' | 'timeout';
   isClosed: () => boolean;
   transition: (to: JobStatus, message?: string) => void;
 }
@@ -110,6 +112,12 @@ async function writeManifest(job: Job, ctx: ProcessContext): Promise<void> {
   await putText(ctx.s3, outputLocation(job, 'manifest.json.out'), `${JSON.stringify(manifest)}\n`);
 }
 
+/** Ends the running job early the way a stop request or a timeout would; the loop sees `abort` before the next record. */
+function cutShort(job: Job, ctx: ProcessContext, how: 'stop' | 'timeout'): void {
+  if (how === 'stop') ctx.transition('Stopping');
+  job.abort = how;
+}
+
 /**
  * Runs an InProgress job: records are released at an even pace over inProgressMs + perRecordMs*records
  * so counters grow visibly and a stop or timeout catches the job part-way. Each input file's output is
@@ -148,6 +156,7 @@ export async function processJob(job: Job, ctx: ProcessContext): Promise<void> {
         if (!(await waitTurn())) break;
         position++;
         done.push(processRecord(job, ctx, file, line, lineNo, position));
+        if (ctx.cutAtHalf && job.abort === undefined && position >= Math.ceil(total / 2)) cutShort(job, ctx, ctx.cutAtHalf);
       }
       if (ctx.isClosed()) return;
       if (job.abort === 'fail' && job.status !== 'Stopping') break;

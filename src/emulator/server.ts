@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { ApiError, validation } from './errors';
+import { parseFaults } from './faults';
 import type { JobEngine } from './jobEngine';
 import { ALL_STATUSES, ListQuery, jobView } from './jobStore';
 import { validateTagList } from './validation';
@@ -100,6 +101,42 @@ function decodeId(raw: string): string {
   }
 }
 
+// The service model's identifier patterns (GetFoundationModelIdentifier, InferenceProfileIdentifier), matched whole.
+const FOUNDATION_MODEL_ID =
+  '(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}::foundation-model/[a-z0-9-]{1,63}[.]{1}([a-z0-9-]{1,63}[.]){0,2}[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2})|([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2})';
+const INFERENCE_PROFILE_ID = '(arn:aws(|-us-gov|-cn|-iso|-iso-b):bedrock:(|[0-9a-z-]{0,20}):(|[0-9]{12}):(inference-profile|application-inference-profile)/)?[a-zA-Z0-9-:.]+';
+
+function checkIdentifier(param: string, value: string, pattern: string): string {
+  if (value.length > 2048) throw coral(param, value, 'have length less than or equal to 2048');
+  if (!new RegExp(`^(?:${pattern})$`).test(value)) throw coral(param, value, `satisfy regular expression pattern: ${pattern}`);
+  return value;
+}
+
+/**
+ * Test-only controls, under a prefix no AWS route uses: POST /_emulator/faults (a Faults object,
+ * replacing the current faults), GET /_emulator/faults, GET /_emulator/stats, POST /_emulator/stats/reset.
+ */
+async function adminRoute(engine: JobEngine, method: string, parts: string[], req: IncomingMessage): Promise<unknown> {
+  const path = parts.slice(1).join('/');
+  if (method === 'POST' && path === 'faults') {
+    let faults;
+    try {
+      faults = parseFaults(await readJson(req));
+    } catch (err) {
+      throw err instanceof ApiError ? err : validation(`Bad faults: ${(err as Error).message}`);
+    }
+    engine.faults.set(faults);
+    return { faults: engine.faults.get() };
+  }
+  if (method === 'GET' && path === 'faults') return { faults: engine.faults.get() };
+  if (method === 'GET' && path === 'stats') return engine.stats();
+  if (method === 'POST' && path === 'stats/reset') {
+    engine.resetStats();
+    return engine.stats();
+  }
+  throw new ApiError('UnknownOperationException', `No emulator control matches ${method} /${parts.join('/')}`);
+}
+
 async function route(engine: JobEngine, defaultPageSize: number, req: IncomingMessage): Promise<unknown> {
   const url = new URL(req.url ?? '/', 'http://emulator');
   // Split before decoding: an ARN identifier arrives percent-encoded, including its '/'.
@@ -107,6 +144,13 @@ async function route(engine: JobEngine, defaultPageSize: number, req: IncomingMe
   const method = req.method ?? 'GET';
   const [head, id, tail] = parts;
 
+  if (head === '_emulator') return adminRoute(engine, method, parts, req);
+  if (method === 'GET' && head === 'foundation-models' && parts.length === 2) {
+    return engine.foundationModel(checkIdentifier('modelIdentifier', decodeId(id), FOUNDATION_MODEL_ID));
+  }
+  if (method === 'GET' && head === 'inference-profiles' && parts.length === 2) {
+    return engine.inferenceProfile(checkIdentifier('inferenceProfileIdentifier', decodeId(id), INFERENCE_PROFILE_ID));
+  }
   if (method === 'POST' && head === 'model-invocation-job' && parts.length === 1) return engine.create(await readJson(req));
   if (method === 'GET' && head === 'model-invocation-job' && parts.length === 2) return jobView(engine.get(decodeId(id)));
   if (method === 'POST' && head === 'model-invocation-job' && parts.length === 3 && tail === 'stop') {

@@ -36,10 +36,11 @@ interface Case {
 const cases: Case[] = [
   { name: 'claude', task: 'text', modelId: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', params: { maxTokens: 300, system: 'Be brief.' } },
   { name: 'nova', task: 'text', modelId: 'amazon.nova-lite-v1:0', params: { maxTokens: 300, temperature: 0.5 } },
-  { name: 'llama', task: 'text', modelId: 'meta.llama3-1-8b-instruct-v1:0', params: { maxTokens: 300 } },
-  { name: 'mistral', task: 'text', modelId: 'mistral.mistral-7b-instruct-v0:2', params: { maxTokens: 300 } },
+  // From us-east-1, batch runs Llama 3.1 only through the us. profile (config/batch-models.json).
+  { name: 'llama', task: 'text', modelId: 'us.meta.llama3-1-8b-instruct-v1:0', params: { maxTokens: 300 } },
+  { name: 'mistral', task: 'text', modelId: 'mistral.mistral-small-2402-v1:0', params: { maxTokens: 300 } },
   { name: 'converse-nova', task: 'text', modelId: 'us.amazon.nova-micro-v1:0', params: { maxTokens: 300 }, invocationType: 'Converse' },
-  { name: 'converse-llama', task: 'text', modelId: 'meta.llama3-1-70b-instruct-v1:0', params: { maxTokens: 300 }, invocationType: 'Converse' },
+  { name: 'converse-llama', task: 'text', modelId: 'us.meta.llama3-1-70b-instruct-v1:0', params: { maxTokens: 300 }, invocationType: 'Converse' },
   { name: 'titan', task: 'embedding', modelId: 'amazon.titan-embed-text-v2:0', params: { dimensions: 512 }, dims: 512 },
   { name: 'cohere', task: 'embedding', modelId: 'cohere.embed-english-v3', params: { inputType: 'search_document' }, dims: 1024 },
 ];

@@ -12,7 +12,8 @@ import { BedrockEmulator, EmulatorOptions, startBedrockEmulator } from '../../sr
 export const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 export const REGION = 'us-east-1';
 export const ROLE = 'arn:aws:iam::123456789012:role/BedrockBatch';
-export const CLAUDE = 'anthropic.claude-3-5-haiku-20241022-v1:0';
+/** AWS batch runs Claude 3 Haiku by its bare id in us-east-1 and eu-west-1 (config/batch-models.json). */
+export const CLAUDE = 'anthropic.claude-3-haiku-20240307-v1:0';
 export const TITAN = 'amazon.titan-embed-text-v2:0';
 export const IN_BUCKET = 'emu-input';
 export const OUT_BUCKET = 'emu-output';

@@ -81,7 +81,7 @@ describe('a Claude job end to end', () => {
       expect(Object.keys(line)).toEqual(['recordId', 'modelInput', 'modelOutput']);
       expect(line.modelInput).toEqual(r.modelInput);
       const out = line.modelOutput;
-      expect(out).toMatchObject({ type: 'message', role: 'assistant', model: 'claude-3-5-haiku-20241022', stop_sequence: null });
+      expect(out).toMatchObject({ type: 'message', role: 'assistant', model: 'claude-3-haiku-20240307', stop_sequence: null });
       expect(out.id).toMatch(/^msg_bdrk_[0-9a-f]+$/);
       expect(out.content).toEqual([{ type: 'text', text: anthropicAnswerText(r.modelInput) }]);
       inputTokens += out.usage.input_tokens;
@@ -128,7 +128,7 @@ describe('a Titan Text Embeddings V2 job', () => {
     records[3] = { recordId: recordId(3), modelInput: { inputText: 'raw vector', dimensions: 512, normalize: false } };
     records[4] = { recordId: recordId(4), modelInput: { inputText: 'default size' } };
     const inputUri = await putJsonl(env.s3, 'titan/part.jsonl', records);
-    const arn = await createJob(bedrock, { inputUri, modelId: `us.${TITAN}` });
+    const arn = await createJob(bedrock, { inputUri, modelId: TITAN });
     const done = await waitForStatus(bedrock, arn);
     expect(done.status).toBe('Completed');
 
@@ -206,7 +206,7 @@ describe('inputs and records', () => {
       modelInput: { messages: [{ role: 'user', content: [{ text: `question ${i}` }] }], inferenceConfig: { maxTokens: 100 } },
     }));
     const inputUri = await putJsonl(env.s3, 'converse/in.jsonl', records);
-    const arn = await createJob(bedrock, { inputUri, modelInvocationType: 'Converse', modelId: `global.${CLAUDE}` });
+    const arn = await createJob(bedrock, { inputUri, modelInvocationType: 'Converse', modelId: 'us.anthropic.claude-3-5-haiku-20241022-v1:0' });
     const done = await waitForStatus(bedrock, arn);
     expect(done.modelInvocationType).toBe('Converse');
     const lines = await readJsonl(env.s3, OUT_BUCKET, `out/${jobIdOf(arn)}/in.jsonl.out`);
