@@ -1,8 +1,9 @@
 import { pipeline, Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { CsvFormatError, csvParseRange, csvParserOptions, fastCsvRows } from './fastCsv';
+import { transientSourceError } from './sourceErrors';
 
-// Defined in fastCsv.ts (which csv.ts and csvSplit.ts both build on), exported from here as before.
+// From fastCsv.ts (which csv.ts and csvSplit.ts both build on), exported from here as before.
 export { CsvFormatError, csvParserOptions };
 
 export interface CsvRows {
@@ -16,7 +17,8 @@ function parser() {
 
 function describe(err: unknown, source: string): Error {
   if (err instanceof CsvFormatError) return err; // already names the source and the line (csvParseRange)
-  if (!(err instanceof CsvError)) return err as Error; // e.g. the download failed: not the file's fault, retryable
+  // e.g. the download failed: not the file's fault, retryable (named, when it is the source's passing trouble).
+  if (!(err instanceof CsvError)) return transientSourceError(`reading ${source}`, err) ?? (err as Error);
   const e = err as { message?: string; code?: string; lines?: number };
   return new CsvFormatError(`${source}: malformed CSV${e.lines ? ` near line ${e.lines}` : ''}: ${e.message ?? String(err)}`);
 }
@@ -26,7 +28,7 @@ export async function openCsv(stream: Readable, source: string): Promise<CsvRows
   // The fast parser; what it is not sure about (bad quoting, a wrong field count...) csv-parse re-reads, for
   // its exact rows and messages: the whole file if that is before the end of the header, else the rest
   // after the last row yielded, read as a byte range of the file.
-  const records = fastCsvRows(stream, { bom: true }, (rest, at) => {
+  const records = fastCsvRows(stream, { bom: true, source }, (rest, at) => {
     if (at.records === 0) {
       const p = parser();
       pipeline(rest, p, () => undefined);

@@ -24,6 +24,7 @@
 import { Readable } from 'node:stream';
 import { CsvFormatError } from './csv';
 import { csvParseRange, fastCsvRows } from './fastCsv';
+import { transientSourceError } from './sourceErrors';
 
 export type CsvRecordDelimiter = '\n' | '\r\n' | '\r';
 
@@ -350,6 +351,8 @@ export async function scanCsvBoundaries(
 export interface CsvRangeOptions {
   /** The part's `firstLine`: error messages name lines of the whole file. */
   firstLine: number;
+  /** The part's `startByte`: error messages name byte offsets in the whole file (default 0). */
+  firstByte?: number;
   /** The part's `rows`: a different count is a CsvFormatError. */
   expectedRows?: number;
   /**
@@ -362,8 +365,8 @@ export interface CsvRangeOptions {
 /**
  * Parses one part (a body starting at a record boundary, without the header) like `openCsv` parses the
  * whole file: rows are string arrays in column order; a row with another number of fields than
- * `columns`, or bad quoting, is a CsvFormatError naming the source and the line of the whole file; so is a
- * row count other than `expectedRows`. Leaving the loop early destroys `stream`.
+ * `columns`, bad quoting or invalid UTF-8, is a CsvFormatError naming the source and the line of the whole
+ * file; so is a row count other than `expectedRows`. Leaving the loop early destroys `stream`.
  */
 export function openCsvRange(
   stream: Readable,
@@ -379,7 +382,7 @@ export function openCsvRange(
       // from the end of the last row yielded, for its exact rows and messages.
       const records = fastCsvRows(
         stream,
-        { columns: n, recordDelimiter: opts.recordDelimiter, firstLine: opts.firstLine },
+        { columns: n, recordDelimiter: opts.recordDelimiter, firstLine: opts.firstLine, firstByte: opts.firstByte, source },
         (rest, at) => csvParseRange(rest, n, source, { firstLine: at.line, recordDelimiter: at.recordDelimiter }),
       );
       const expected = opts.expectedRows;
@@ -394,6 +397,9 @@ export function openCsvRange(
           }
           yield record;
         }
+      } catch (err) {
+        // A download that broke off is the source's trouble: retryable, named.
+        throw transientSourceError(`reading ${source}`, err) ?? err;
       } finally {
         // Reached on early exit too: stop the download instead of leaving it paused.
         stream.destroy();

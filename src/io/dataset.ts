@@ -5,6 +5,7 @@ import { readParquetBatches, readParquetInfo } from './parquetRead';
 import { batchRows } from './parquetRows';
 import { HubSettings, openHubDataset, readHubDatasetSchema } from './huggingface';
 import { headObject, openObjectStream, s3RangeBlob } from './s3';
+import { isTransientSourceError } from './sourceErrors';
 import type { DatasetSource } from '../shared/types';
 
 export type DatasetFormat = 'csv' | 'parquet';
@@ -14,6 +15,15 @@ export class DatasetError extends Error {
     super(message);
     this.name = 'DatasetError';
   }
+}
+
+/**
+ * A Parquet reader's failure on `uri`: not a Parquet file (an input error), unless it is the source's
+ * passing trouble (S3 5xx, a reset connection...), which stays retryable.
+ */
+export function parquetReadError(uri: string, err: unknown): Error {
+  if (err instanceof DatasetError || isTransientSourceError(err)) return err as Error;
+  return new DatasetError(`${uri}: not a readable Parquet file: ${(err as Error).message}`);
 }
 
 export function datasetFormat(uri: string): DatasetFormat | undefined {
@@ -40,8 +50,8 @@ export async function readDatasetSchema(s3: S3Client, uri: string): Promise<{ sc
   const head = await headObject(s3, uri);
   if (!head) throw new DatasetError(`input object not found: ${uri}`);
   if (datasetFormat(uri) === 'parquet') {
-    const info = await readParquetInfo(s3RangeBlob(s3, uri, head.size, { eTag: head.eTag })).catch((err: Error) => {
-      throw new DatasetError(`${uri}: not a readable Parquet file: ${err.message}`);
+    const info = await readParquetInfo(s3RangeBlob(s3, uri, head.size, { eTag: head.eTag })).catch((err: unknown) => {
+      throw parquetReadError(uri, err);
     });
     return { schema: info.schema, eTag: head.eTag };
   }

@@ -4,9 +4,10 @@
  * it is not sure about back to csv-parse ("fallback") instead of guessing.
  *
  * How it works: bytes are cut after the last byte that can end a record (`\n`, or `\r` for bare-`\r`
- * files) and decoded to a string at once (the cut is an ASCII byte, so no UTF-8 character is split, and
- * since fields end at ASCII bytes, slicing the decoded string gives the same text as csv-parse's decoding
- * of each field's bytes, U+FFFD replacements included). Records are then found with String.indexOf for
+ * files), checked to be UTF-8 (invalid UTF-8 is a CsvFormatError naming the line and byte offset, see
+ * utf8Check.ts: never U+FFFD in a prompt) and decoded to a string at once (the cut is an ASCII byte, so
+ * no UTF-8 character is split, and since fields end at ASCII bytes, slicing the decoded string gives the
+ * same text as csv-parse's decoding of each field's bytes). Records are then found with String.indexOf for
  * `"`, `,`, `\n` and `\r` (positions cached, so each byte is looked at about once); unquoted fields are
  * sliced as is, quoted fields are sliced between the quotes and `""` is replaced only when present. The
  * bytes after the last complete record are carried over to the next chunk.
@@ -23,17 +24,16 @@
  * raw bytes from the end of the last record it yielded (the start of the input when it yielded none), with
  * csv-parse's line number there. `fastCsvRows` then feeds those bytes and the rest of the stream to
  * csv-parse (after a synthetic header, like a byte range of the file: `csvParseRange`), so rows and error
- * messages are csv-parse's own, naming the same lines as csv-parse on the whole file.
+ * messages are csv-parse's own, naming the same lines as csv-parse on the whole file; those bytes are
+ * checked to be UTF-8 on the way (csv-parse would decode them with replacement characters), except after a
+ * UTF-16LE BOM, which csv-parse decodes as UTF-16LE.
  */
 import { pipeline, Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
+import { CsvFormatError } from './csvError';
+import { checkingUtf8, checkUtf8 } from './utf8Check';
 
-export class CsvFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CsvFormatError';
-  }
-}
+export { CsvFormatError };
 
 /**
  * The csv-parse options every CSV read uses (whole files in csv.ts, byte ranges in csvSplit.ts): the two
@@ -70,6 +70,10 @@ export interface FastCsvOptions {
   firstLine?: number;
   /** A record longer than this falls back (default 4 MiB). */
   maxRecordBytes?: number;
+  /** Names the input in error messages (default `CSV input`). */
+  source?: string;
+  /** Offset of the first byte in the whole file, for error messages (a byte range of a file; default 0). */
+  firstByte?: number;
 }
 
 export interface FastCsvFallback {
@@ -81,6 +85,8 @@ export interface FastCsvFallback {
   bytes: Buffer;
   /** csv-parse's line number at the first of those bytes. */
   line: number;
+  /** Offset of the first of those bytes in the whole file (firstByte + bytes before). */
+  byteOffset: number;
   /** The record delimiter in force there (undefined: none known, e.g. nothing yielded and none given). */
   recordDelimiter: CsvRecordDelimiter | undefined;
   /** The field count in force there (undefined: none known). */
@@ -88,6 +94,7 @@ export interface FastCsvFallback {
 }
 
 const EMPTY = Buffer.alloc(0);
+const DEFAULT_SOURCE = 'CSV input';
 
 /** Incremental parser: `push` chunks and `end()`; rows are appended to `out`; check `fallback` after each call. */
 export class FastCsvParser {
@@ -104,6 +111,10 @@ export class FastCsvParser {
   private skip = 0;
   private bomState: 0 | 1 = 0; // 0: not looked at yet (whole file), 1: done
   private ended = false;
+  private readonly source: string;
+  private readonly firstByte: number;
+  /** Bytes pushed so far: `pending` (and each push's buf) ends there. */
+  private total = 0;
 
   constructor(opts: FastCsvOptions = {}) {
     this.columns = opts.columns ?? -1;
@@ -112,12 +123,20 @@ export class FastCsvParser {
     this.line = opts.firstLine ?? 1;
     this.maxRecordBytes = opts.maxRecordBytes ?? 4 * 1024 * 1024;
     this.bomState = opts.bom ? 0 : 1;
+    this.source = opts.source ?? DEFAULT_SOURCE;
+    this.firstByte = opts.firstByte ?? 0;
+  }
+
+  /** Offset in the whole file of buf[0], for a buf that ends at the last byte pushed. */
+  private fileOffsetOf(buf: Buffer): number {
+    return this.firstByte + this.total - buf.length;
   }
 
   push(chunk: Uint8Array | string, out: string[][]): void {
     if (this.fallback || this.ended) return;
     const c = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (c.length === 0) return;
+    this.total += c.length;
     const buf = this.pending.length ? Buffer.concat([this.pending, c]) : c;
     if (this.bomState === 0) {
       // csv-parse looks for a BOM once it has 3 bytes (at the end it does not look at all).
@@ -163,6 +182,7 @@ export class FastCsvParser {
       records: this.records,
       bytes: buf.subarray(from),
       line,
+      byteOffset: this.fileOffsetOf(buf) + from,
       recordDelimiter: this.records === 0 ? this.givenRd : RD_OF[this.mode],
       columns: this.columns >= 0 ? this.columns : undefined,
     };
@@ -172,25 +192,16 @@ export class FastCsvParser {
   /** Parses buf[skip, cut); keeps the bytes after the last complete record. */
   private run(buf: Buffer, cut: number, final: boolean, out: string[][]): void {
     const skip = this.records === 0 ? this.skip : 0;
+    // buf starts where the last record ended: this.line and fileOffsetOf(buf) are its position.
+    checkUtf8(buf, skip, cut, { source: this.source, line: this.line, byteOffset: this.fileOffsetOf(buf) });
     const s = buf.toString('utf8', skip, cut);
-    const before = { out: out.length, line: this.line, records: this.records, mode: this.mode, columns: this.columns };
     const done = this.parse(s, final, out);
     if (final && !this.fallback) return;
     const from = this.byteOffset(buf, s, done, skip, cut);
-    if (from < 0) {
-      // Invalid UTF-8 after `done` hides where it is in bytes: take back this window's rows and let
-      // csv-parse read from the window's start.
-      out.length = before.out;
-      this.line = before.line;
-      this.records = before.records;
-      this.mode = before.mode;
-      this.columns = before.columns;
-      this.giveUp('invalid UTF-8 after the last complete record of a chunk', buf, 0, this.line);
-      return;
-    }
     if (this.fallback) {
       // Rows up to `done` were kept: csv-parse restarts from there.
       this.fallback.bytes = buf.subarray(from);
+      this.fallback.byteOffset = this.fileOffsetOf(buf) + from;
       return;
     }
     this.pending = from === 0 ? buf : buf.subarray(from);
@@ -204,16 +215,12 @@ export class FastCsvParser {
 
   /**
    * Byte offset in buf of index i of s = buf.toString('utf8', skip, cut) (i is just after a record
-   * delimiter, or 0); -1 if invalid UTF-8 after it makes that unsure.
+   * delimiter, or 0). Exact: the bytes were checked to be UTF-8, so s re-encodes to them.
    */
   private byteOffset(buf: Buffer, s: string, i: number, skip: number, cut: number): number {
     if (i === 0) return this.records === 0 ? 0 : skip;
     if (s.length === cut - skip) return skip + i; // one byte per UTF-16 unit
-    const tail = s.slice(i);
-    const from = cut - Buffer.byteLength(tail, 'utf8');
-    // U+FFFD may stand for invalid bytes (another byte count): then only an exact re-encoding is sure.
-    if (tail.indexOf('\ufffd') >= 0 && !(from >= skip && buf.subarray(from, cut).equals(Buffer.from(tail, 'utf8')))) return -1;
-    return from;
+    return cut - Buffer.byteLength(s.slice(i), 'utf8');
   }
 
   /**
@@ -441,7 +448,9 @@ export async function* fastCsvRows(stream: Readable, opts: FastCsvOptions, onFal
       out.length = 0;
       const at = parser.fallback;
       if (at) {
-        const rest = Readable.from(restOf(at.bytes, next.done ? null : it), { objectMode: false });
+        let bytes: AsyncIterable<Buffer> = restOf(at.bytes, next.done ? null : it);
+        if (!(opts.bom && isUtf16Le(at))) bytes = checkingUtf8(bytes, { source: opts.source ?? DEFAULT_SOURCE, line: at.line, byteOffset: at.byteOffset });
+        const rest = Readable.from(bytes, { objectMode: false });
         try {
           yield* onFallback(rest, at);
         } finally {
@@ -455,6 +464,11 @@ export async function* fastCsvRows(stream: Readable, opts: FastCsvOptions, onFal
     // Reached on early exit too: stop the download instead of leaving it paused.
     stream.destroy();
   }
+}
+
+/** csv-parse reads a whole file (`bom`) that starts with a UTF-16LE BOM as UTF-16LE. */
+function isUtf16Le(at: FastCsvFallback): boolean {
+  return at.records === 0 && at.bytes.length >= 2 && at.bytes[0] === 0xff && at.bytes[1] === 0xfe;
 }
 
 async function* restOf(first: Buffer, it: AsyncIterator<Uint8Array | string> | null): AsyncGenerator<Buffer> {

