@@ -35,8 +35,8 @@ export interface ScanOptions {
 export interface RowScanOptions extends ScanOptions {
   /** Position of the first row in the whole input: record ids are row positions. */
   firstRow: number;
-  /** Rows to expect, when known: shards then come out evenly sized instead of full ones and a remainder. */
-  expectedTotal?: number;
+  /** Record counts of the shards to cut, in order, as planned from the row count before reading. */
+  shards: Iterable<number>;
   /** Stop after this many rows. */
   maxRows?: number;
 }
@@ -84,8 +84,7 @@ export async function scanRows(
       : ((index: number) => (row: ReadonlyArray<unknown>) => (row[index] === null || row[index] === undefined ? '' : String(row[index])))(
           columns.indexOf(run.textColumn!),
         );
-  const expected = opts.expectedTotal === undefined ? undefined : Math.min(opts.expectedTotal, opts.maxRows ?? opts.expectedTotal);
-  const sequencer = new ShardSequencer<ScannedRecord>({ ...BEDROCK_LIMITS, maxRecords: run.maxRecordsPerJob }, sink, expected);
+  const sequencer = new ShardSequencer<ScannedRecord>({ ...BEDROCK_LIMITS, maxRecords: run.maxRecordsPerJob }, sink, opts.shards);
   let rowCount = 0;
   const iterator = rows[Symbol.asyncIterator]();
   try {

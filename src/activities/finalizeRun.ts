@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { headObject, listObjects, readObjectText, s3RangeBlob, writeObject } from '../io/s3';
 import { readParquetInfo } from '../io/parquetRead';
@@ -9,6 +8,7 @@ import { runOutcome } from '../core/outcome';
 import { outputFileIndex, runFiles } from '../shared/paths';
 import { BudgetStop, PreparedShards, ResolvedRun, RunSummary, RunTotals } from '../shared/types';
 import { ActivityDeps } from './deps';
+import { progressHeartbeat } from './heartbeat';
 
 export interface FinalizeRunRequest {
   run: ResolvedRun;
@@ -45,6 +45,7 @@ async function checkOutputRows(deps: ActivityDeps, shardManifestUri: string, row
 /** Lists the run's Parquet parts in a manifest and writes the run summary beside them. */
 export function makeFinalizeRun(deps: ActivityDeps) {
   return async function finalizeRun({ run, prepared, totals, budget }: FinalizeRunRequest): Promise<RunSummary> {
+    const heartbeat = progressHeartbeat();
     const files = runFiles(run.runUri);
     const parts: Array<{ uri: string; bytes: number; rows: number }> = [];
     const rowsByShard = new Map<number, number>();
@@ -52,7 +53,7 @@ export function makeFinalizeRun(deps: ActivityDeps) {
     for await (const object of listObjects(deps.s3, files.outputDir)) {
       if (!object.key.endsWith('.parquet')) continue;
       const info = await readParquetInfo(s3RangeBlob(deps.s3, object.uri, object.size));
-      Context.current().heartbeat({ files: parts.length });
+      heartbeat({ files: parts.length });
       parts.push({ uri: object.uri, bytes: object.size, rows: info.numRows });
       const shard = outputFileIndex(object.key)?.shardIndex;
       if (shard !== undefined) rowsByShard.set(shard, (rowsByShard.get(shard) ?? 0) + info.numRows);

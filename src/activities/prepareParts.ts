@@ -2,8 +2,8 @@ import { Context } from '@temporalio/activity';
 import type { Schema } from 'apache-arrow';
 import type { DatasetClients } from '../io/dataset';
 import { readObjectText, writeObject } from '../io/s3';
-import { openSourcePart, planSourceParts } from '../io/inputParts';
-import { BEDROCK_LIMITS, ShardPlanError, ShardSink } from '../core/shardPlan';
+import { countWholeRows, openSourcePart, planSourceParts } from '../io/inputParts';
+import { BEDROCK_LIMITS, EvenSplit, ShardSink, planShards, shardSizesFrom } from '../core/shardPlan';
 import { estimateRun } from '../core/estimate';
 import { DEFAULT_PART_BYTES } from '../core/runConfig';
 import { maxOutputTokens, resolveModelAdapter } from '../models/registry';
@@ -13,9 +13,12 @@ import { ScanOptions, ScanResult, ScannedRecord, checkSameInput, scanRows } from
 import { ActivityDeps } from './deps';
 import { preparePartInThread } from './partThreads';
 import { failingFast } from './failures';
+import { fullRun } from './runFile';
+import { progressHeartbeat } from './heartbeat';
 import { ShardFileSink } from './shardFiles';
 
 const HEARTBEAT_EVERY_MS = 5000;
+/** Progress heartbeats closer together than this are dropped (the scan reports every chunk). */
 
 /** One shard as a part writes it down: enough to submit it, join it, and price it. */
 export interface PartShard {
@@ -81,19 +84,32 @@ function tokenizerOf(manifests: PartManifest[]): ScanResult['tokenizer'] {
   return { ...first, exact: manifests.every((m) => m.tokenizer.exact) };
 }
 
-/** The input's parts for this run (fails on a changed input or an empty dataset). */
-export async function planRunParts(deps: DatasetClients, run: ResolvedRun): Promise<PreparePlan> {
-  const { eTag, ...plan } = await planSourceParts(deps, run.source, {
-    partBytes: run.partBytes ?? DEFAULT_PART_BYTES,
-    minRows: BEDROCK_LIMITS.minRecords,
-    maxRows: run.maxRecords,
-  });
+function shardLimits(run: ResolvedRun) {
+  return { ...BEDROCK_LIMITS, maxRecords: run.maxRecordsPerJob };
+}
+
+/**
+ * The input's parts for this run: its shards planned from its row count, grouped into parts (fails
+ * on a changed input, or on a row count no shards can hold). `onProgress` gets a CSV scan's bytes.
+ */
+export async function planRunParts(deps: DatasetClients, run: ResolvedRun, onProgress?: (scannedBytes: number) => void): Promise<PreparePlan> {
+  const limits = { ...shardLimits(run), partBytes: run.partBytes ?? DEFAULT_PART_BYTES, maxRows: run.maxRecords };
+  const { eTag, ...plan } = await planSourceParts(deps, run.source, limits, onProgress);
   checkSameInput(run, eTag);
-  if (!plan.parts.length) throw new ShardPlanError('the dataset has no rows');
   return plan;
 }
 
-/** One part's rows from `skipRows` on, rendered and cut into shards for `sink` (files, or a tally for the estimate). */
+/**
+ * A part's shards: those the run planned for it; for a part read whole, planned from its rows,
+ * counted first. (Parts planned before shards were planned run-wide split their own rows.)
+ */
+async function partShards(deps: DatasetClients, run: ResolvedRun, part: InputPart): Promise<EvenSplit> {
+  if (part.kind !== 'whole' && part.plannedShards !== undefined) return { records: part.rows, shards: part.plannedShards };
+  const rows = part.rows ?? (await countWholeRows(deps, run.source, { maxRows: run.maxRecords, eTag: run.inputETag }));
+  return planShards(rows, shardLimits(run));
+}
+
+/** One part's rows from `skipRows` on, rendered and cut into its shards for `sink` (files, or a tally for the estimate). */
 export async function scanPart(
   deps: DatasetClients,
   run: ResolvedRun,
@@ -102,13 +118,15 @@ export async function scanPart(
   opts: ScanOptions & { skipRows?: number } = {},
 ): Promise<ScanResult> {
   const skipRows = opts.skipRows ?? 0;
+  const split = await partShards(deps, run, part);
   const opened = await openSourcePart(deps, run.source, part, run.columns, skipRows);
   checkSameInput(run, opened.eTag);
   return scanRows(run, opened.schema, opened.rows, sinkFor(opened.schema), {
     ...opts,
     firstRow: part.firstRow + skipRows,
-    expectedTotal: opened.rowCount === undefined ? undefined : opened.rowCount - skipRows,
-    maxRows: part.kind === 'whole' ? (run.maxRecords === undefined ? undefined : run.maxRecords - skipRows) : part.rows - skipRows,
+    shards: shardSizesFrom(split, skipRows),
+    // A trial stops reading here; otherwise a row past the plan is an error, not dropped.
+    maxRows: run.maxRecords === undefined ? undefined : split.records - skipRows,
   });
 }
 
@@ -159,12 +177,15 @@ export async function preparePartFiles(
  * `combineParts` numbers the shards run-wide, prices them and writes the shard manifest.
  */
 export function makePrepareParts(deps: ActivityDeps) {
-  async function planPreparation(run: ResolvedRun): Promise<PreparePlan> {
-    return failingFast(() => planRunParts(deps, run));
+  async function planPreparation(slim: ResolvedRun): Promise<PreparePlan> {
+    const heartbeat = progressHeartbeat();
+    heartbeat({ scannedBytes: 0 });
+    return failingFast(async () => planRunParts(deps, await fullRun(deps, slim), (scannedBytes) => heartbeat({ scannedBytes })));
   }
 
-  async function preparePart({ run, part }: { run: ResolvedRun; part: InputPart }): Promise<PreparedPart> {
+  async function preparePart({ run: slim, part }: { run: ResolvedRun; part: InputPart }): Promise<PreparedPart> {
     return failingFast(async () => {
+      const run = await fullRun(deps, slim);
       const ctx = Context.current();
       const resumed = ctx.info.heartbeatDetails as PartProgress | undefined;
       const resume = resumed?.done ?? [];
@@ -184,9 +205,11 @@ export function makePrepareParts(deps: ActivityDeps) {
 
   async function combineParts({ run, parts }: { run: ResolvedRun; parts: PreparedPart[] }): Promise<PreparedShards> {
     return failingFast(async () => {
+      const heartbeat = progressHeartbeat();
       const manifests: PartManifest[] = [];
       for (const p of [...parts].sort((a, b) => a.part - b.part)) {
         manifests.push(JSON.parse(await readObjectText(deps.s3, p.manifestUri)) as PartManifest);
+        heartbeat({ manifestsRead: manifests.length });
       }
       const shards: ShardManifestEntry[] = manifests.flatMap((m) => m.shards.map((s) => ({ ...s, part: m.part }))).map((s, index) => ({ index, ...s }));
       const adapter = resolveModelAdapter(run.modelId, run.invocationType);

@@ -1,88 +1,145 @@
 import type { InputPart, RowGroupSpan } from '../shared/types';
+import { EvenSplit, ShardLimits, planShards, shardRecords } from './shardPlan';
 
 /**
- * Cutting the input into preprocessing parts. Each part becomes one activity and its own run of
- * shards, so a part must hold at least a job's minimum of records; the part count is capped so
- * the plan stays small in workflow history.
+ * Cutting the input into preprocessing parts. The run's shards are planned first, from its row
+ * count (`planShards`, which the estimate shares); a part is then a run of whole shards, closed at
+ * the shard boundary nearest to `partBytes` of input. So part boundaries never change the shards:
+ * any partBytes runs any input that a single part would. The part count is capped so the plan
+ * stays small in workflow history.
  */
 export const MAX_PARTS = 500;
 
-export interface PartPlanLimits {
-  /** Input bytes a part aims at (a part closes at the first boundary at or after it). */
+export interface PartPlanLimits extends Pick<ShardLimits, 'minRecords' | 'maxRecords'> {
+  /** Input bytes a part aims at (it closes at the shard boundary nearest to it). */
   partBytes: number;
-  /** Fewest rows a part may have: Bedrock's minimum records per job. */
-  minRows: number;
   /** Only the first `maxRows` rows are planned (the run's maxRecords). */
   maxRows?: number;
 }
 
-export interface RowGroupLayout {
+/** A stretch of input whose rows and bytes the layout knows: a row group, a scanned CSV range. */
+export interface InputUnit {
   rows: number;
   bytes: number;
 }
 
-interface Draft<T> {
-  rows: number;
-  bytes: number;
-  items: T[];
-}
+export type RowGroupLayout = InputUnit;
 
 /**
- * Greedy cut of sized items into parts of at least `partBytes` and `minRows`, then a short tail
- * merged into the part before it. `items` are (rows, bytes) in input order.
+ * A part as rows and shards, and the units it reads: `first`..`last` (`unitRows` rows), of which
+ * the first `leadingRows` and those after its own rows belong to its neighbours.
  */
-function cut<T>(items: Array<{ rows: number; bytes: number; item: T }>, partBytes: number, minRows: number): Array<Draft<T>> {
-  const parts: Array<Draft<T>> = [];
-  let open: Draft<T> | undefined;
-  for (const { rows, bytes, item } of items) {
-    if (rows === 0) continue;
-    open ??= { rows: 0, bytes: 0, items: [] };
-    open.rows += rows;
+interface PlannedPart {
+  firstRow: number;
+  rows: number;
+  shards: number;
+  first: number;
+  last: number;
+  leadingRows: number;
+  unitRows: number;
+}
+
+/** Prefix sums over the units, to find the unit of a row and the input bytes before it. */
+class UnitIndex {
+  private readonly rowsBefore: Float64Array;
+  private readonly bytesBefore: Float64Array;
+
+  constructor(private readonly units: InputUnit[]) {
+    this.rowsBefore = new Float64Array(units.length + 1);
+    this.bytesBefore = new Float64Array(units.length + 1);
+    units.forEach((u, i) => {
+      this.rowsBefore[i + 1] = this.rowsBefore[i] + u.rows;
+      this.bytesBefore[i + 1] = this.bytesBefore[i] + u.bytes;
+    });
+  }
+
+  get totalRows(): number {
+    return this.rowsBefore[this.units.length];
+  }
+
+  firstRowOf(unit: number): number {
+    return this.rowsBefore[unit];
+  }
+
+  /** Rows in units first..last. */
+  rowsOf(first: number, last: number): number {
+    return this.rowsBefore[last + 1] - this.rowsBefore[first];
+  }
+
+  /** The unit holding `row` (< totalRows): the last one starting at or before it, so never an empty one. */
+  unitOf(row: number): number {
+    let lo = 0;
+    let hi = this.units.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.rowsBefore[mid] <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Input bytes before `row`, taking the rows of a unit as equally long. */
+  bytesAt(row: number): number {
+    if (row >= this.totalRows) return this.bytesBefore[this.units.length];
+    const u = this.unitOf(row);
+    return this.bytesBefore[u] + ((row - this.rowsBefore[u]) * this.units[u].bytes) / this.units[u].rows;
+  }
+}
+
+/** Whole shards grouped into parts, each closed at the shard boundary nearest to `partBytes`. */
+function groupShards(index: UnitIndex, split: EvenSplit, partBytes: number): Array<{ firstRow: number; rows: number; shards: number }> {
+  const parts: Array<{ firstRow: number; rows: number; shards: number }> = [];
+  let open: { firstRow: number; rows: number; shards: number; bytes: number } | undefined;
+  let row = 0;
+  for (let shard = 0; shard < split.shards; shard++) {
+    const size = shardRecords(split, shard);
+    const bytes = index.bytesAt(row + size) - index.bytesAt(row);
+    // Closes before this shard when the part is nearer partBytes without it than with it.
+    if (open && open.bytes + bytes - partBytes > partBytes - open.bytes) {
+      parts.push(open);
+      open = undefined;
+    }
+    open ??= { firstRow: row, rows: 0, shards: 0, bytes: 0 };
+    open.rows += size;
+    open.shards += 1;
     open.bytes += bytes;
-    open.items.push(item);
-    if (open.bytes >= partBytes && open.rows >= minRows) {
+    row += size;
+    if (open.bytes >= partBytes) {
       parts.push(open);
       open = undefined;
     }
   }
-  if (open) {
-    const last = parts[parts.length - 1];
-    if (last && open.rows < minRows) {
-      last.rows += open.rows;
-      last.bytes += open.bytes;
-      last.items.push(...open.items);
-    } else parts.push(open);
-  }
-  return parts;
+  if (open) parts.push(open);
+  return parts.map(({ firstRow, rows, shards }) => ({ firstRow, rows, shards }));
 }
 
-/** Doubles the part size until the plan has at most MAX_PARTS parts. */
-function capped<T>(plan: (partBytes: number) => T[], partBytes: number): T[] {
-  for (let bytes = partBytes; ; bytes *= 2) {
-    const parts = plan(bytes);
-    if (parts.length <= MAX_PARTS) return parts;
+/** The run's shards from its row count, grouped into at most MAX_PARTS parts over `units` (in input order). */
+function planParts(units: InputUnit[], limits: PartPlanLimits): PlannedPart[] {
+  const index = new UnitIndex(units);
+  const split = planShards(Math.min(index.totalRows, limits.maxRows ?? Infinity), limits);
+  for (let partBytes = limits.partBytes; ; partBytes *= 2) {
+    const groups = groupShards(index, split, partBytes);
+    if (groups.length > MAX_PARTS) continue;
+    return groups.map((g) => {
+      const first = index.unitOf(g.firstRow);
+      const last = index.unitOf(g.firstRow + g.rows - 1);
+      return { ...g, first, last, leadingRows: g.firstRow - index.firstRowOf(first), unitRows: index.rowsOf(first, last) };
+    });
   }
 }
 
-/** Parts of whole row groups over a source's Parquet files (listing order); rows numbered across files. */
+/** Parts over a source's Parquet files (listing order; rows numbered across files): row-group spans, entered mid-group where a part starts there. */
 export function planRowGroupParts(files: RowGroupLayout[][], limits: PartPlanLimits): InputPart[] {
-  const groups: Array<{ rows: number; bytes: number; item: { file: number; group: number; rows: number } }> = [];
-  let taken = 0;
-  files.forEach((file, f) =>
-    file.forEach((g, i) => {
-      const room = limits.maxRows === undefined ? g.rows : Math.max(0, Math.min(g.rows, limits.maxRows - taken));
-      // A row group cut short by maxRows is still read from its start; its bytes count in full.
-      groups.push({ rows: room, bytes: g.bytes, item: { file: f, group: i, rows: room } });
-      taken += room;
-    }),
-  );
-  const drafts = capped((bytes) => cut(groups, bytes, limits.minRows), limits.partBytes);
-  let firstRow = 0;
-  return drafts.map((d, index) => {
-    const part: InputPart = { index, kind: 'rowGroups', firstRow, rows: d.rows, spans: spansOf(d.items) };
-    firstRow += d.rows;
-    return part;
-  });
+  const groups = files.flatMap((file, f) => file.map((g, i) => ({ ...g, file: f, group: i })));
+  return planParts(groups, limits).map((p, index) => ({
+    index,
+    kind: 'rowGroups',
+    firstRow: p.firstRow,
+    rows: p.rows,
+    spans: spansOf(groups.slice(p.first, p.last + 1).filter((g) => g.rows > 0)),
+    leadingRows: p.leadingRows,
+    plannedShards: p.shards,
+  }));
 }
 
 function spansOf(groups: Array<{ file: number; group: number }>): RowGroupSpan[] {
@@ -104,20 +161,19 @@ export interface CsvRangeLayout {
   firstLine: number;
 }
 
-/** Parts over consecutive CSV ranges (merged where a range is short of rows), cut at maxRows. */
+/** Parts over consecutive CSV ranges: each reads whole ranges, keeping only its own rows of them. */
 export function planCsvParts(ranges: CsvRangeLayout[], limits: PartPlanLimits): InputPart[] {
-  const items: Array<{ rows: number; bytes: number; item: CsvRangeLayout & { truncated: boolean } }> = [];
-  let taken = 0;
-  for (const r of ranges) {
-    const room = limits.maxRows === undefined ? r.rows : Math.max(0, Math.min(r.rows, limits.maxRows - taken));
-    items.push({ rows: room, bytes: r.endByte - r.startByte, item: { ...r, rows: room, truncated: room < r.rows } });
-    taken += room;
-  }
-  const drafts = capped((bytes) => cut(items, bytes, limits.minRows), limits.partBytes);
-  return drafts.map((d, index) => {
-    const first = d.items[0];
-    const last = d.items[d.items.length - 1];
-    const part: InputPart = { index, kind: 'csvRange', firstRow: first.firstRow, rows: d.rows, startByte: first.startByte, endByte: last.endByte, firstLine: first.firstLine };
-    return last.truncated ? { ...part, truncated: true } : part;
-  });
+  const units = ranges.map((r) => ({ rows: r.rows, bytes: r.endByte - r.startByte }));
+  return planParts(units, limits).map((p, i) => ({
+    index: i,
+    kind: 'csvRange',
+    firstRow: p.firstRow,
+    rows: p.rows,
+    startByte: ranges[p.first].startByte,
+    endByte: ranges[p.last].endByte,
+    firstLine: ranges[p.first].firstLine,
+    leadingRows: p.leadingRows,
+    rangeRows: p.unitRows,
+    plannedShards: p.shards,
+  }));
 }

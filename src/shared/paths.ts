@@ -40,6 +40,8 @@ export function runFiles(runUri: string) {
   const base = runUri.replace(/\/+$/, '');
   return {
     shardManifest: `${base}/shards.json`,
+    /** The resolved run, template and system prompt included (history carries only its slim form). */
+    runFile: `${base}/run.json`,
     outputDir: `${base}/output/`,
     manifest: `${base}/output/_manifest.json`,
     summary: `${base}/summary.json`,
@@ -58,4 +60,28 @@ export function outputFileUri(runUri: string, shardIndex: number, file: number):
 export function outputFileIndex(key: string): { shardIndex: number; file?: number } | undefined {
   const m = /(?:^|\/)part-(\d{5,})(?:-(\d{3,}))?\.parquet$/.exec(key);
   return m ? { shardIndex: Number(m[1]), file: m[2] === undefined ? undefined : Number(m[2]) } : undefined;
+}
+
+/** `_incomplete.json`: what a failed or cancelled run left under its run URI, and how to remove it. */
+export function incompleteListingUri(runUri: string): string {
+  return `${runUri.replace(/\/+$/, '')}/_incomplete.json`;
+}
+
+/**
+ * The top-level entry under the run URI that an object belongs to: its first folder with the
+ * slash (`bedrock-input/`) or, for an object at the top, its name (`shards.json`); undefined for
+ * an object outside the run (a sibling run whose key merely starts the same way included).
+ */
+export function runEntryOf(runUri: string, objectUri: string): string | undefined {
+  const base = `${runUri.replace(/\/+$/, '')}/`;
+  if (!objectUri.startsWith(base) || objectUri.length === base.length) return undefined;
+  const rest = objectUri.slice(base.length);
+  const slash = rest.indexOf('/');
+  return slash < 0 ? rest : rest.slice(0, slash + 1);
+}
+
+/** The CLI command that removes a run's files; the id is quoted when a shell would split or expand it. */
+export function cleanupCommand(workflowId: string): string {
+  const id = /^[\w.:@/+=,-]+$/.test(workflowId) ? workflowId : `'${workflowId.replace(/'/g, `'\\''`)}'`;
+  return `npm run cli -- cleanup ${id}`;
 }

@@ -83,6 +83,11 @@ export interface ResolvedRun {
   /** Absent in runs resolved before the quota wait was bounded. */
   quotaWaitMinutes?: number;
   columns: string[];
+  /**
+   * Set on the slim run that workflows carry: `template` and `modelParams.system` are left out
+   * and live in this file (`<runUri>/run.json`). Absent on a whole run.
+   */
+  runFileUri?: string;
 }
 
 export interface PreparedShards {

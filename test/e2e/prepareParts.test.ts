@@ -1,3 +1,4 @@
+import { Context, asyncLocalStorage } from '@temporalio/activity';
 import { Field, Int32, Schema, Utf8, vectorFromArray } from 'apache-arrow';
 import { anthropicAnswerText } from '../../src/emulator';
 import { startBatchRun } from '../../src/client/api';
@@ -21,6 +22,8 @@ const CSV_ROWS = 3000;
 const CSV = 's3://datasets/parts.csv';
 const PARQUET_ROWS = 2400;
 const PARQUET = 's3://datasets/parts.parquet';
+const SIX_HUNDRED = 's3://datasets/six-hundred.csv';
+const SIX_HUNDRED_TEN = 's3://datasets/six-hundred-ten.csv';
 
 const deps = () => ({
   s3: stack.s3,
@@ -41,6 +44,22 @@ const base = {
   pollIntervalSeconds: 1,
 };
 
+/** Runs `fn` as an activity would, counting its heartbeats. */
+function inActivity<T>(fn: () => Promise<T>, heartbeats: unknown[]): Promise<T> {
+  const info = { activityType: 'test', attempt: 1, heartbeatTimeoutMs: 30_000, workflowExecution: { workflowId: 't', runId: 't' } } as unknown as ConstructorParameters<typeof Context>[0];
+  const noop = () => undefined;
+  const logger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop } as unknown as ConstructorParameters<typeof Context>[5];
+  const ctx = new Context(info, new Promise<never>(noop), new AbortController().signal, (d) => heartbeats.push(d), undefined, logger, undefined as never, {} as never);
+  return asyncLocalStorage.run(ctx, fn);
+}
+
+type ShardsJson = { rowCount: number; shards: Array<{ index: number; records: number; part: number }> };
+
+async function runOf(summary: { manifestUri: string }): Promise<{ runUri: string; shards: ShardsJson }> {
+  const runUri = summary.manifestUri.replace(/\/output\/_manifest\.json$/, '');
+  return { runUri, shards: JSON.parse(await readObjectText(stack.s3, `${runUri}/shards.json`)) as ShardsJson };
+}
+
 function expectedResponse(topic: string): string {
   const prompt = `Tell me a short, family-friendly joke about ${topic}.`;
   return anthropicAnswerText({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 100, messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }] });
@@ -51,6 +70,8 @@ beforeAll(async () => {
   // Two threads: parts run in worker threads, as `npm run worker` does on a multi-core machine.
   worker = await startWorker(stack, undefined, { threads: 2 });
   await uploadCsv(stack.s3, CSV, sampleRows(CSV_ROWS));
+  await uploadCsv(stack.s3, SIX_HUNDRED, sampleRows(600));
+  await uploadCsv(stack.s3, SIX_HUNDRED_TEN, sampleRows(610));
   const schema = new Schema([new Field('n', new Int32(), false), new Field('topic', new Utf8(), true)]);
   const batches = Array.from({ length: 8 }, (_, b) => {
     const ids = Array.from({ length: PARQUET_ROWS / 8 }, (_, i) => b * (PARQUET_ROWS / 8) + i);
@@ -99,8 +120,8 @@ test('a Parquet file is cut by row groups into parts; maxRecords ends the run in
   const summary = await (await startBatchRun(worker.client, input)).result();
   expect(summary).toMatchObject({ rows: 2000, succeeded: 2000 });
   const runUri = summary.manifestUri.replace(/\/output\/_manifest\.json$/, '');
-  // partBytes 1: each part closes at its first row group of at least 100 rows, so 2,000 rows make 7 parts (the last one cut short).
-  expect((await listKeys(stack.s3, `${runUri}/prepare/`)).length).toBe(7);
+  // partBytes 1: a part per shard; 2,000 rows at 400 records a job make 5 shards, so 5 parts.
+  expect((await listKeys(stack.s3, `${runUri}/prepare/`)).length).toBe(5);
   const out = await readRunOutput(stack.s3, summary.outputUris);
   expect(out.map((r) => r.n)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
   expect(out[1999].response).toBe(expectedResponse('topic 1999'));
@@ -141,4 +162,73 @@ test('a retried part resumes after the shards its last heartbeat recorded instea
   const third = await readObjectText(stack.s3, manifest.shards[2].jsonlUri);
   expect(JSON.parse(third.split('\n')[0]).recordId).toBe('00000000600');
   expect(third.trim().split('\n')).toHaveLength(300);
+});
+
+test('part boundaries never break a valid run: 600 CSV rows in parts of 4096 bytes, 100 records a job', async () => {
+  const input: RunInput = { ...base, input: { s3Uri: SIX_HUNDRED }, outputUri: 's3://results/tiny-parts', partBytes: 4096, maxRecordsPerJob: 100, prepareConcurrency: 3 };
+  const summary = await (await startBatchRun(worker.client, input)).result();
+  expect(summary).toMatchObject({ rows: 600, succeeded: 600, failed: 0, shards: 6 });
+  const { runUri, shards } = await runOf(summary);
+  expect(shards.shards.map((s) => s.records)).toEqual([100, 100, 100, 100, 100, 100]);
+  expect(new Set(shards.shards.map((s) => s.part)).size).toBe((await listKeys(stack.s3, `${runUri}/prepare/`)).length);
+  expect(new Set(shards.shards.map((s) => s.part)).size).toBeGreaterThan(1);
+
+  const rows = sampleRows(600);
+  const out = await readRunOutput(stack.s3, summary.outputUris);
+  expect(out.map((r) => r.id)).toEqual(rows.map((r) => r.id));
+  expect(out.map((r) => r.record_id)).toEqual(rows.map((_, i) => String(i).padStart(11, '0')));
+  expect(out[599].response).toBe(expectedResponse(rows[599].topic));
+
+  // The estimate plans the run's shards, and partBytes does not change them.
+  for (const partBytes of [4096, 1, undefined]) {
+    const estimate = await estimateRunInput(deps(), { ...input, partBytes });
+    expect(estimate.shards.map((s) => s.records)).toEqual(shards.shards.map((s) => s.records));
+  }
+});
+
+test('Parquet parts that start and end inside row groups read only their own rows', async () => {
+  // Row groups of 300 rows, shards of 240 (2,400 rows at 250 a job): every other part starts mid-group.
+  const input: RunInput = { ...base, input: { s3Uri: PARQUET }, outputUri: 's3://results/mid-group', partBytes: 1, maxRecordsPerJob: 250 };
+  const plan = await makePrepareParts(deps()).planPreparation(await makeResolveRun(deps())(input));
+  expect(plan.parts).toHaveLength(10);
+  expect(plan.parts.some((p) => p.kind === 'rowGroups' && (p.leadingRows ?? 0) > 0)).toBe(true);
+
+  const summary = await (await startBatchRun(worker.client, input)).result();
+  expect(summary).toMatchObject({ rows: PARQUET_ROWS, succeeded: PARQUET_ROWS, failed: 0, shards: 10 });
+  const { shards } = await runOf(summary);
+  expect(shards.shards.map((s) => s.records)).toEqual(Array(10).fill(240));
+  const out = await readRunOutput(stack.s3, summary.outputUris);
+  expect(out.map((r) => r.n)).toEqual(Array.from({ length: PARQUET_ROWS }, (_, i) => i));
+  expect(out.map((r) => r.record_id)).toEqual(out.map((_, i) => String(i).padStart(11, '0')));
+  expect(out[1234].response).toBe(expectedResponse('topic 1234'));
+
+  const estimate = await estimateRunInput(deps(), input);
+  expect(estimate.shards.map((s) => s.records)).toEqual(shards.shards.map((s) => s.records));
+});
+
+test('a small CSV read whole counts its rows first and cuts the shards a scanned one does; planning and combining heartbeat', async () => {
+  // 610 rows at 120 a job: filling jobs to 120 would leave 10 rows that no job can take.
+  const input: RunInput = { ...base, input: { s3Uri: SIX_HUNDRED_TEN }, outputUri: 's3://results/whole', maxRecordsPerJob: 120 };
+  const run = await makeResolveRun(deps())(input);
+  const { planPreparation, combineParts } = makePrepareParts(deps());
+  const plan = await planPreparation(run);
+  expect(plan.parts).toEqual([{ index: 0, kind: 'whole', firstRow: 0 }]);
+  const part = await preparePartFiles(deps(), run, plan.parts[0], [], () => undefined);
+  const combineBeats: unknown[] = [];
+  const prepared = await inActivity(() => combineParts({ run, parts: [part] }), combineBeats);
+  expect(combineBeats.length).toBeGreaterThan(0);
+  expect(prepared).toMatchObject({ rowCount: 610, shardCount: 6 });
+  const manifest = JSON.parse(await readObjectText(stack.s3, prepared.shardManifestUri)) as ShardsJson;
+  expect(manifest.shards.map((s) => s.records)).toEqual([102, 102, 102, 102, 101, 101]);
+
+  // The same file scanned into parts (it is bigger than 4096 bytes) plans the same shards, heartbeating its scan.
+  const planBeats: unknown[] = [];
+  const scanned = await inActivity(() => planPreparation({ ...run, partBytes: 4096 }), planBeats);
+  expect(scanned.parts.length).toBeGreaterThan(1);
+  expect(scanned.parts.every((p) => p.kind === 'csvRange')).toBe(true);
+  expect(planBeats.length).toBeGreaterThan(0);
+  for (const partBytes of [4096, undefined]) {
+    const estimate = await estimateRunInput(deps(), { ...input, partBytes });
+    expect(estimate.shards.map((s) => s.records)).toEqual([102, 102, 102, 102, 101, 101]);
+  }
 });
