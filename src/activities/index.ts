@@ -2,21 +2,24 @@ import { makeBedrockJobActivities } from './bedrockJobs';
 import { makeCollectShard } from './collectShard';
 import { ActivityDeps } from './deps';
 import { makeFinalizeRun } from './finalizeRun';
+import { makeRecordIncompleteRun } from './incompleteRun';
 import { makePrepareParts } from './prepareParts';
 import { makeRedrive } from './redrive';
 import { makeResolveRun } from './resolveRun';
+import { recordingResolvedRun } from './runFile';
 
 export type { ActivityDeps } from './deps';
 
 /** The worker's activities, built over explicit dependencies (clients, folders, defaults). */
 export function createActivities(deps: ActivityDeps) {
   return {
-    resolveRun: makeResolveRun(deps),
+    resolveRun: recordingResolvedRun(deps, makeResolveRun(deps)),
     ...makePrepareParts(deps),
     ...makeBedrockJobActivities(deps),
     ...makeCollectShard(deps),
     ...makeRedrive(deps),
     finalizeRun: makeFinalizeRun(deps),
+    recordIncompleteRun: makeRecordIncompleteRun(deps),
   };
 }
 

@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { activityDepsFrom, loadAppConfig } from '../config';
 import { createS3Client } from '../io/s3';
 import { ClientRunInput } from './localInput';
+import { cleanupRun } from './cleanup';
 import { formatEstimate } from '../core/estimate';
 import { getRunStatus, startBatchRun } from './api';
 import { estimateRunInput } from './estimate';
@@ -19,6 +20,9 @@ const USAGE = `usage: batch <command> [options]
   status <workflowId>                                           phase, shard and row counts, or the summary
   result <workflowId> [--accept-errors]                         wait for the run and print its summary
   cancel <workflowId>                                           cancel a run (its Bedrock jobs are stopped)
+  cleanup <workflowId> [--dry-run] [--yes] [--all]              list a run's files per prefix; --yes deletes its staging
+                                                                files (and a failed or cancelled run's partial output),
+                                                                --all a completed run's output and summary too
   replay <history.json>... [--workflow-id ID]                   replay histories ("temporal workflow show --output json")
                                                                 against this code; fails on nondeterminism
 
@@ -26,7 +30,7 @@ Exit codes of start --wait and result: 0 complete, 2 complete with record errors
 --accept-errors), 3 incomplete (rows without an answer), 4 failed, 5 cancelled, 1 bad usage.
 
 Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_TASK_QUEUE;
-estimate reads the dataset itself: AWS_REGION, AWS_ENDPOINT_URL_S3 and the AWS credential chain.`;
+estimate and cleanup reach S3 themselves: AWS_REGION, AWS_ENDPOINT_URL_S3 and the AWS credential chain.`;
 
 function readRunInput(arg: string): ClientRunInput {
   const trimmed = arg.trim();
@@ -71,6 +75,8 @@ export async function runCli(argv: string[], out: (line: string) => void = conso
       'dry-run': { type: 'boolean' },
       'exact-tokens': { type: 'boolean' },
       'accept-errors': { type: 'boolean' },
+      yes: { type: 'boolean' },
+      all: { type: 'boolean' },
     },
   });
   const acceptErrors = values['accept-errors'] ?? false;
@@ -105,7 +111,8 @@ export async function runCli(argv: string[], out: (line: string) => void = conso
       const s3 = 'file' in input.input ? createS3Client(config.s3) : undefined;
       const handle = await startBatchRun(client, input, { workflowId: values['workflow-id'], taskQueue: config.temporal.taskQueue, s3 }).finally(() => s3?.destroy());
       out(`started ${handle.workflowId}`);
-      return values.wait ? awaitOutcome(handle.result(), acceptErrors, out) : EXIT.complete;
+      // Awaited here: returned as a bare promise, the finally below would close the connection under it.
+      return values.wait ? await awaitOutcome(handle.result(), acceptErrors, out) : EXIT.complete;
     }
     const workflowId = positionals[0];
     if (!workflowId) throw new Error(`${command} needs a workflow id\n${USAGE}`);
@@ -113,10 +120,17 @@ export async function runCli(argv: string[], out: (line: string) => void = conso
       out(JSON.stringify(await getRunStatus(client, workflowId), null, 2));
       return EXIT.complete;
     }
-    if (command === 'result') return awaitOutcome(client.workflow.getHandle<typeof batchRun>(workflowId).result(), acceptErrors, out);
+    if (command === 'result') return await awaitOutcome(client.workflow.getHandle<typeof batchRun>(workflowId).result(), acceptErrors, out);
     if (command === 'cancel') {
       await client.workflow.getHandle(workflowId).cancel();
       out(`cancellation requested for ${workflowId}`);
+      return EXIT.complete;
+    }
+    if (command === 'cleanup') {
+      const s3 = createS3Client(config.s3);
+      // Only --yes deletes, and --dry-run overrides it: by default cleanup lists.
+      const options = { delete: Boolean(values.yes) && !values['dry-run'], all: values.all ?? false };
+      await cleanupRun(client, s3, workflowId, options, out).finally(() => s3.destroy());
       return EXIT.complete;
     }
     throw new Error(`unknown command "${command}"\n${USAGE}`);

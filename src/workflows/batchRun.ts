@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   ParentClosePolicy,
+  TemporalFailure,
   condition,
   continueAsNew,
   isCancellation,
@@ -17,6 +18,7 @@ import { MAX_SHARDS_LISTED, addNotSubmitted, addShardOutcome } from '../core/out
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { INPUT_ERROR_TYPES, rootMessage } from '../shared/errors';
 import { progressQuery } from '../shared/messages';
+import { cleanupCommand } from '../shared/paths';
 import {
   BatchRunProgress,
   BatchRunWorkflowInput,
@@ -49,8 +51,19 @@ const { planPreparation, combineParts } = proxyActivities<Activities>({
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
 });
 
+// Listing a run's objects takes seconds to minutes; a few attempts, since what the run must
+// report in the end is its own failure, not this one.
+const { recordIncompleteRun } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 3 },
+});
+
 /** Marks histories in which a shard whose id is taken (after a reset) starts under this run's own id. */
 const RESET_PATCH = 'reset-adopts-shards';
+
+/** Marks histories in which a failed or cancelled run lists what it wrote before it closes. */
+const INCOMPLETE_PATCH = 'list-incomplete-run';
 
 /** A null, array or scalar argument cannot be a run: fail the run at once instead of its workflow task forever. */
 function checkWorkflowArgument(input: unknown): void {
@@ -132,11 +145,54 @@ function budgetStop(limitUsd: number, committedUsd: number, firstSkipped: number
   return { limitUsd, committedUsd, shardsNotSubmitted, rowsNotSubmitted: 0, message };
 }
 
+/** The type and retry flag of the application error inside `err` (an activity's, say), kept when it is wrapped. */
+function failureKind(err: Error): { type: string; nonRetryable: boolean } {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e instanceof ApplicationFailure) return { type: e.type ?? e.name, nonRetryable: e.nonRetryable ?? false };
+  }
+  return { type: err.name, nonRetryable: false };
+}
+
+/**
+ * Runs `body`; if it fails or is cancelled, first lists what the run wrote in `_incomplete.json`
+ * (in a non-cancellable scope, so a cancelled run does it too), then ends as it would have: the
+ * cancellation as is, a failure with its type and its message ending with where the files are.
+ */
+async function listingLeftoversOnFailure<T>(run: ResolvedRun, body: () => Promise<T>): Promise<T> {
+  const scope = new CancellationScope();
+  try {
+    return await scope.run(body);
+  } catch (err) {
+    // Continue-as-new ends nothing, and any other non-Temporal error fails the workflow task (retried
+    // once the code is fixed), not the run; histories from before the patch closed without a listing.
+    if (!(err instanceof TemporalFailure) || !patched(INCOMPLETE_PATCH)) throw err;
+    // Before, the run closed here. Now it lives on while it lists: stop what is still running in it
+    // (other lanes would go on preparing parts, and starting new ones) so the listing holds still.
+    scope.cancel();
+    const cancelled = isCancellation(err);
+    const { workflowId, runId } = workflowInfo();
+    const reason = cancelled ? 'the run was cancelled' : rootMessage(err);
+    const listed = await CancellationScope.nonCancellable(() =>
+      recordIncompleteRun({ runUri: run.runUri, workflowId, runId, ended: cancelled ? 'cancelled' : 'failed', reason }),
+    ).then(
+      () => true,
+      (listErr: unknown) => {
+        log.error('could not list the files of the failed run', { runUri: run.runUri, error: rootMessage(listErr) });
+        return false;
+      },
+    );
+    if (cancelled) throw err;
+    const where = `files of this run: ${run.runUri}/, ${listed ? 'listed in _incomplete.json' : 'not listed (listing them failed)'}; remove with: ${cleanupCommand(workflowId)}`;
+    throw ApplicationFailure.create({ ...failureKind(err), message: `${reason} (${where})`, cause: err });
+  }
+}
+
 /**
  * A batch run: resolve and check the input, preprocess into shards, run one child workflow per
  * shard with at most `maxConcurrentJobs` at once, then write the manifest and summary. Shards
  * are started in pages; between pages the workflow continues as new with nothing in flight, so
- * history stays bounded for any number of shards.
+ * history stays bounded for any number of shards. A run that fails or is cancelled once its run
+ * key exists lists the files it wrote (an input error found by resolveRun has written nothing).
  */
 export async function batchRun(input: BatchRunWorkflowInput): Promise<RunSummary> {
   checkWorkflowArgument(input);
@@ -144,14 +200,23 @@ export async function batchRun(input: BatchRunWorkflowInput): Promise<RunSummary
   setHandler(progressQuery, () => progress);
 
   let run: ResolvedRun;
-  let prepared: PreparedShards;
   if (input.continuation) {
-    ({ run, prepared } = input.continuation);
+    run = input.continuation.run;
     progress.totals = input.continuation.totals;
   } else {
     const { continuation: _ignored, ...runInput } = input;
     run = await resolveRun(runInput);
-    progress.runKey = run.runKey;
+  }
+  progress.runKey = run.runKey;
+  return listingLeftoversOnFailure(run, () => runResolved(input, run, progress));
+}
+
+/** Everything after resolving: preprocessing (unless continued), one page of shards, then finalizing or continuing as new. */
+async function runResolved(input: BatchRunWorkflowInput, run: ResolvedRun, progress: BatchRunProgress): Promise<RunSummary> {
+  let prepared: PreparedShards;
+  if (input.continuation) {
+    prepared = input.continuation.prepared;
+  } else {
     progress.phase = 'preparing';
     // Runs whose history holds the one-activity preprocessing replay it; new runs prepare in parts.
     prepared = patched('prepare-in-parts') ? await prepareInParts(run, progress) : await prepareShards(run);
