@@ -8,6 +8,8 @@ export interface Faults {
   failNextJobs?: number;
   /** The next N Create calls answer 429 ThrottlingException. */
   throttleNextCreates?: number;
+  /** Every Create is answered only after this many ms (the job exists from then on): a slow service, so a client can be cancelled mid-create. */
+  delayCreatesMs?: number;
   /** Create answers ValidationException "not authorized" (a new account's error) for names containing any of these. */
   rejectCreatesNamed?: string[];
   /** Jobs whose name contains any of these stop themselves, as if StopModelInvocationJob were called, once InProgress has processed about half their records: Stopping, then Stopped with partial outputs. */
@@ -21,7 +23,7 @@ export interface Faults {
 }
 
 const NAME_LISTS = ['recordErrorIds', 'failJobsNamed', 'rejectCreatesNamed', 'stopJobsNamed', 'expireJobsNamed', 'partialJobsNamed', 'forgetJobsNamed'] as const;
-const COUNTS = ['recordErrorEvery', 'failNextJobs', 'throttleNextCreates'] as const;
+const COUNTS = ['recordErrorEvery', 'failNextJobs', 'throttleNextCreates', 'delayCreatesMs'] as const;
 
 /** Checks a Faults value that came over HTTP; throws naming the first field that is not what Faults declares. */
 export function parseFaults(body: unknown): Faults {
@@ -57,6 +59,10 @@ export class FaultState {
     for (const key of NAME_LISTS) if (this.faults[key]) copy[key] = [...this.faults[key]!];
     for (const key of Object.keys(copy) as Array<keyof Faults>) if (copy[key] === undefined) delete copy[key];
     return copy;
+  }
+
+  createDelayMs(): number {
+    return this.faults.delayCreatesMs ?? 0;
   }
 
   takeThrottle(): boolean {

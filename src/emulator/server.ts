@@ -151,7 +151,12 @@ async function route(engine: JobEngine, defaultPageSize: number, req: IncomingMe
   if (method === 'GET' && head === 'inference-profiles' && parts.length === 2) {
     return engine.inferenceProfile(checkIdentifier('inferenceProfileIdentifier', decodeId(id), INFERENCE_PROFILE_ID));
   }
-  if (method === 'POST' && head === 'model-invocation-job' && parts.length === 1) return engine.create(await readJson(req));
+  if (method === 'POST' && head === 'model-invocation-job' && parts.length === 1) {
+    const body = await readJson(req);
+    const delay = engine.faults.createDelayMs();
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    return engine.create(body);
+  }
   if (method === 'GET' && head === 'model-invocation-job' && parts.length === 2) return jobView(engine.get(decodeId(id)));
   if (method === 'POST' && head === 'model-invocation-job' && parts.length === 3 && tail === 'stop') {
     engine.stop(decodeId(id));

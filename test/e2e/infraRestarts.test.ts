@@ -10,6 +10,7 @@ import { RunInput, RunSummary } from '../../src/shared/types';
 import { sampleRows, uploadCsv } from '../support/data';
 import { CREDENTIALS, LocalStack, REGION } from '../support/localStack';
 import { readRunOutput } from '../support/output';
+import { textRun } from '../support/runs';
 import { TcpProxy, startTcpProxy } from '../support/tcpProxy';
 import { RunningWorker, startWorker } from '../support/worker';
 
@@ -59,20 +60,7 @@ afterAll(async () => {
   rmSync(dbDir, { recursive: true, force: true });
 });
 
-function input(name: string): RunInput {
-  return {
-    input: { s3Uri: `s3://datasets/${name}.csv` },
-    task: 'text',
-    promptId: 'joke_about_topic',
-    modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
-    outputUri: `s3://results/${name}`,
-    roleArn: 'arn:aws:iam::123456789012:role/BedrockBatchRole',
-    maxRecordsPerJob: 200,
-    maxConcurrentJobs: 2,
-    pollIntervalSeconds: 1,
-    runName: name,
-  };
-}
+const input = (name: string): RunInput => textRun(name, { maxRecordsPerJob: 200, maxConcurrentJobs: 2 });
 
 async function expectComplete(summary: RunSummary, rows: number): Promise<void> {
   expect(summary).toMatchObject({ rows, succeeded: rows, outcome: 'complete' });

@@ -6,43 +6,21 @@ import { findTemporalBinary, waitFor } from '../../src/localstack';
 import { listObjects, parseS3Uri } from '../../src/io/s3';
 import { RunInput, RunSummary } from '../../src/shared/types';
 import { sampleRows, uploadCsv } from '../support/data';
-import { LocalStack, startLocalStack } from '../support/localStack';
+import type { LocalStack } from '../support/localStack';
 import { exportHistories, readRunOutput } from '../support/output';
-import { RunningWorker, startWorker } from '../support/worker';
+import { localStackWithWorker, textRun } from '../support/runs';
+import type { RunningWorker } from '../support/worker';
 
+// Jobs take 6 s, so a cancel lands while they are InProgress with well under a third of their records done.
+const env = localStackWithWorker({ inProgressMs: 6000 });
 let stack: LocalStack;
 let worker: RunningWorker;
-
-beforeAll(async () => {
-  // Jobs take 6 s, so a cancel lands while they are InProgress with well under a third of their records done.
-  stack = await startLocalStack({ inProgressMs: 6000 });
-  worker = await startWorker(stack);
-}, 180_000);
-
-afterAll(async () => {
-  await worker?.stop();
-  await stack?.stop();
+beforeAll(() => {
+  ({ stack, worker } = env);
 });
+beforeEach(() => stack.emulator.setFaults({}));
 
-beforeEach(() => {
-  stack.emulator.resetStats();
-  stack.emulator.setFaults({});
-});
-
-function input(name: string): RunInput {
-  return {
-    input: { s3Uri: `s3://datasets/${name}.csv` },
-    task: 'text',
-    promptId: 'joke_about_topic',
-    modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
-    outputUri: `s3://results/${name}`,
-    roleArn: 'arn:aws:iam::123456789012:role/BedrockBatchRole',
-    maxRecordsPerJob: 300,
-    maxConcurrentJobs: 2,
-    pollIntervalSeconds: 1,
-    runName: name,
-  };
-}
+const input = (name: string): RunInput => textRun(name, { maxRecordsPerJob: 300, maxConcurrentJobs: 2 });
 
 async function deleteUnder(s3: S3Client, prefixUri: string): Promise<number> {
   let n = 0;

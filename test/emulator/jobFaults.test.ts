@@ -43,7 +43,6 @@ test('expireJobsNamed: the job stays Scheduled, then ends Expired with no output
   const { bedrock, emulator } = await env.start({ onTransition: (e) => events.push(e), timing: { scheduledMs: 100 } });
   emulator.setFaults({ expireJobsNamed: ['lapse'] });
   const arn = await createJob(bedrock, { inputUri, jobName: uniqueName('will-lapse') });
-  await waitForStatus(bedrock, arn, ['Scheduled']);
   const job = await waitForStatus(bedrock, arn);
   expect(job.status).toBe('Expired');
   expect(job.message).toMatch(/did not start within its timeout of 24 hours/);
@@ -94,4 +93,16 @@ test('forgetJobsNamed: once created, the job is unknown to Get, Stop and List, a
   const again = await createJob(bedrock, { inputUri, jobName, clientRequestToken: token });
   expect(again).not.toBe(arn);
   expect((await waitForStatus(bedrock, again)).status).toBe('Completed');
+});
+
+test('delayCreatesMs: Create answers only after the delay, and the job exists only from then on', async () => {
+  const { bedrock, emulator } = await env.start();
+  emulator.setFaults({ delayCreatesMs: 600 });
+  const name = uniqueName('slow-create');
+  const created = createJob(bedrock, { inputUri, jobName: name });
+  await new Promise((r) => setTimeout(r, 200));
+  const listed = await bedrock.send(new ListModelInvocationJobsCommand({ nameContains: name }));
+  expect(listed.invocationJobSummaries ?? []).toEqual([]);
+  const arn = await created;
+  expect(emulator.stats().jobs.map((j) => j.jobArn)).toContain(arn);
 });
