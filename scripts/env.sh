@@ -70,3 +70,9 @@ if [ -z "${MOTO_SERVER:-}" ]; then
   fi
 fi
 unset -f _localstack_path_prepend _localstack_find_python
+
+# The project supports Node 20 (the LTS this machine image and CI ship; package.json engines
+# >=20) with the AWS SDK versions pinned in package-lock.json. Those SDK builds print a
+# NodeVersionSupportWarning block in every process about their successors needing Node 22;
+# it says nothing about the pinned versions, so it is switched off here.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
