@@ -16,7 +16,6 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { REPO_ROOT } from '../src/config';
 import { datasetFormat } from '../src/io/dataset';
 import { MotoServer, startMotoServer } from '../src/localstack';
 import { createS3Client, ensureBucket, headObject } from '../src/io/s3';

@@ -19,7 +19,8 @@ export class Prng {
     const next = () => {
       h = Math.imul(h ^ (h >>> 16), 2246822507);
       h = Math.imul(h ^ (h >>> 13), 3266489909);
-      return (h ^= h >>> 16) >>> 0;
+      h ^= h >>> 16;
+      return h >>> 0;
     };
     this.a = next();
     this.b = next();

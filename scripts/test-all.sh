@@ -13,5 +13,11 @@ bash scripts/setup.sh
 source scripts/env.sh
 echo "== tools: temporal=$(command -v temporal || echo missing) MOTO_SERVER=${MOTO_SERVER:-unset} PYTHON3=${PYTHON3:-unset}"
 
+echo "== typecheck"
+npm run typecheck
+
+echo "== lint"
+npm run lint
+
 echo "== test"
 npm test

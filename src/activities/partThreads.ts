@@ -91,7 +91,10 @@ class PartThreadPool {
 
   private async take(): Promise<Worker> {
     const idle = this.idle.pop();
-    if (idle) return idle.ref(), idle;
+    if (idle) {
+      idle.ref();
+      return idle;
+    }
     if (this.started < this.size) {
       this.started += 1;
       // The SDK's Node-version notice was printed by this process already; once per thread is noise.
@@ -104,10 +107,14 @@ class PartThreadPool {
   private give(worker: Worker | undefined): void {
     const next = this.waiting.shift();
     if (next) {
-      if (worker) return next(worker);
+      if (worker) {
+        next(worker);
+        return;
+      }
       this.started += 1;
       const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-      return next(new Worker(threadCode(), { eval: true, workerData: this.setup, env }));
+      next(new Worker(threadCode(), { eval: true, workerData: this.setup, env }));
+      return;
     }
     if (worker) {
       // An idle thread must not keep the process alive.
@@ -133,6 +140,9 @@ export function preparePartInThread(
   const setup: PartThreadSetup = { s3: settings.s3, hub: settings.hub };
   const key = JSON.stringify([settings.threads, setup]);
   let pool = pools.get(key);
-  if (!pool) pools.set(key, (pool = new PartThreadPool(settings.threads, setup)));
+  if (!pool) {
+    pool = new PartThreadPool(settings.threads, setup);
+    pools.set(key, pool);
+  }
   return pool.run(job, heartbeat, signal);
 }

@@ -192,7 +192,10 @@ export function makePrepareParts(deps: ActivityDeps) {
       // Progress comes every few thousand rows; with very long rows that can be slower than the
       // heartbeat timeout, so the latest progress is also repeated on a clock.
       let latest: PartProgress = { done: resume };
-      const heartbeat = (progress: PartProgress) => ctx.heartbeat((latest = progress));
+      const heartbeat = (progress: PartProgress) => {
+        latest = progress;
+        ctx.heartbeat(progress);
+      };
       const timer = setInterval(() => ctx.heartbeat(latest), HEARTBEAT_EVERY_MS);
       try {
         if (deps.threads) return await preparePartInThread({ ...deps.threads, hub: deps.hub }, { run, part, resume }, heartbeat, ctx.cancellationSignal);

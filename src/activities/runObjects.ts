@@ -35,7 +35,8 @@ export async function tallyRunObjects(
   for await (const obj of objects) {
     const entry = runEntryOf(runUri, obj.uri);
     if (entry === undefined || (opts.include && !opts.include(entry))) continue;
-    const tally = (listing.entries[entry] ??= { objects: 0, bytes: 0 });
+    listing.entries[entry] ??= { objects: 0, bytes: 0 };
+    const tally = listing.entries[entry];
     tally.objects += 1;
     tally.bytes += obj.size;
     listing.objects += 1;

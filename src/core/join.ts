@@ -112,7 +112,7 @@ export function estimateDataBytes(data: Data): number {
     bytes += 4 * (n + 1);
     if (DataType.isList(data.type)) {
       const child = data.children[0];
-      bytes += child && child.length ? Math.round((estimateDataBytes(child) * span) / child.length) : 0;
+      bytes += child?.length ? Math.round((estimateDataBytes(child) * span) / child.length) : 0;
     } else bytes += span;
     return bytes;
   }

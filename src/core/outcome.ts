@@ -53,7 +53,8 @@ export function addShardOutcome(totals: RunTotals, o: ShardOutcome): void {
   if (status === 'succeeded') totals.shardsSucceeded = (totals.shardsSucceeded ?? 0) + 1;
   else if (status === 'partial') {
     totals.shardsPartial = (totals.shardsPartial ?? 0) + 1;
-    listShard((totals.partialShards ??= []), o.shardIndex, o.message);
+    totals.partialShards ??= [];
+    listShard(totals.partialShards, o.shardIndex, o.message);
   } else if (status === 'not_submitted') totals.shardsNotSubmitted = (totals.shardsNotSubmitted ?? 0) + 1;
   else {
     totals.shardsFailed += 1;

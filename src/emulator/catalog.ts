@@ -96,7 +96,7 @@ export class ModelCatalog {
     const id = parse(identifier);
     if (id.kind !== 'profile' || (id.arnRegion !== undefined && id.arnRegion !== this.region)) return undefined;
     const row = this.offered(id.baseId);
-    if (!row || !row.profiles.includes(id.geography) || !this.geographyServes(id.geography, this.region)) return undefined;
+    if (!row?.profiles.includes(id.geography) || !this.geographyServes(id.geography, this.region)) return undefined;
     const destinations = this.destinations(row, id.geography);
     const created = `${this.data.compiledOn}T00:00:00.000Z`;
     return {

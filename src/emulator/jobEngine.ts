@@ -323,7 +323,8 @@ export class JobEngine {
       // The expiry comes now, when the job would have started, so tests need not shrink hourMs for every job.
       clearTimeout(job.expiryTimer);
       job.jobExpirationTime = new Date();
-      return this.expire(job);
+      this.expire(job);
+      return;
     }
     this.transition(job, 'InProgress');
     const fail = job.failInjected || this.faults.failsByName(name);

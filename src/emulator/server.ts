@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { ApiError, validation } from './errors';
-import { parseFaults } from './faults';
+import { Faults, parseFaults } from './faults';
 import type { JobEngine } from './jobEngine';
 import { ALL_STATUSES, ListQuery, jobView } from './jobStore';
 import { validateTagList } from './validation';
@@ -119,7 +119,7 @@ function checkIdentifier(param: string, value: string, pattern: string): string 
 async function adminRoute(engine: JobEngine, method: string, parts: string[], req: IncomingMessage): Promise<unknown> {
   const path = parts.slice(1).join('/');
   if (method === 'POST' && path === 'faults') {
-    let faults;
+    let faults: Faults;
     try {
       faults = parseFaults(await readJson(req));
     } catch (err) {

@@ -59,7 +59,7 @@ export function float32ListData(rows: ReadonlyArray<ArrayLike<number> | null | u
   const flat = new Float32Array(total);
   for (let i = 0; i < n; i++) {
     const row = rows[i];
-    if (row && row.length) flat.set(row, valueOffsets[i]);
+    if (row?.length) flat.set(row, valueOffsets[i]);
   }
   const type = FLOAT32_LIST_TYPE();
   const child = makeData({ type: type.children[0].type, length: total, nullCount: 0, data: flat });

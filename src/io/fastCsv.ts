@@ -145,7 +145,10 @@ export class FastCsvParser {
         return;
       }
       this.bomState = 1;
-      if (buf[0] === 0xff && buf[1] === 0xfe) return this.giveUp('UTF-16LE byte order mark', buf, 0, this.line);
+      if (buf[0] === 0xff && buf[1] === 0xfe) {
+        this.giveUp('UTF-16LE byte order mark', buf, 0, this.line);
+        return;
+      }
       if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) this.skip = 3;
     }
     // Only bytes up to the last possible record end are parsed now; the rest waits for more data.
@@ -170,7 +173,10 @@ export class FastCsvParser {
     if (this.bomState === 0) {
       this.bomState = 1;
       // Under 3 bytes: csv-parse does not look for a BOM; a UTF-16LE one would still be odd: let it decide.
-      if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return this.giveUp('UTF-16LE byte order mark', buf, 0, this.line);
+      if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) {
+        this.giveUp('UTF-16LE byte order mark', buf, 0, this.line);
+        return;
+      }
     }
     this.run(buf, buf.length, true, out);
     this.pending = EMPTY;
@@ -197,7 +203,7 @@ export class FastCsvParser {
     const s = buf.toString('utf8', skip, cut);
     const done = this.parse(s, final, out);
     if (final && !this.fallback) return;
-    const from = this.byteOffset(buf, s, done, skip, cut);
+    const from = this.byteOffset(s, done, skip, cut);
     if (this.fallback) {
       // Rows up to `done` were kept: csv-parse restarts from there.
       this.fallback.bytes = buf.subarray(from);
@@ -217,7 +223,7 @@ export class FastCsvParser {
    * Byte offset in buf of index i of s = buf.toString('utf8', skip, cut) (i is just after a record
    * delimiter, or 0). Exact: the bytes were checked to be UTF-8, so s re-encodes to them.
    */
-  private byteOffset(buf: Buffer, s: string, i: number, skip: number, cut: number): number {
+  private byteOffset(s: string, i: number, skip: number, cut: number): number {
     if (i === 0) return this.records === 0 ? 0 : skip;
     if (s.length === cut - skip) return skip + i; // one byte per UTF-16 unit
     return cut - Buffer.byteLength(s.slice(i), 'utf8');

@@ -85,18 +85,22 @@ class CompactReader {
         if (inCollection) this.advance(1);
         return;
       case T.I8:
-        return this.advance(1);
+        this.advance(1);
+        return;
       case T.I16:
       case T.I32:
       case T.I64:
         this.varint();
         return;
       case T.DOUBLE:
-        return this.advance(8);
+        this.advance(8);
+        return;
       case T.BINARY:
-        return this.advance(this.size());
+        this.advance(this.size());
+        return;
       case T.UUID:
-        return this.advance(16);
+        this.advance(16);
+        return;
       case T.LIST:
       case T.SET: {
         const h = this.byte();
@@ -115,7 +119,8 @@ class CompactReader {
         return;
       }
       case T.STRUCT:
-        return this.struct((_, t) => this.skip(t));
+        this.struct((_, t) => this.skip(t));
+        return;
       default:
         throw new Error(`parquet footer: unknown thrift type ${type}`);
     }

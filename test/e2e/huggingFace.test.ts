@@ -72,7 +72,9 @@ test('a split the dataset lacks fails before any job, naming the splits it has',
   stack.emulator.resetStats();
   const handle = await startBatchRun(worker.client, run('validation'));
   const error = (await handle.result().then(() => undefined, (err: unknown) => err)) as WorkflowFailedError;
-  expect((error.cause?.cause as Error).message).toMatch(/validation/);
-  expect((error.cause?.cause as Error).message).toMatch(/train/);
+  const cause = error.cause?.cause;
+  expect(cause).toBeInstanceOf(Error);
+  expect((cause as Error).message).toMatch(/validation/);
+  expect((cause as Error).message).toMatch(/train/);
   expect(stack.emulator.stats().createRequests).toBe(0);
 });

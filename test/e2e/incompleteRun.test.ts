@@ -110,7 +110,9 @@ test('an input error found before anything is written fails as before, and clean
   await uploadCsv(stack.s3, 's3://datasets/no-source.csv', sampleRows(100));
   const input: RunInput = { ...base, promptId: 'question_answering', input: { s3Uri: 's3://datasets/no-source.csv' }, outputUri: 's3://results/incomplete' };
   const error = await failureOf((await startBatchRun(worker.client, input, { workflowId: 'no-source' })).result());
-  const message = (error.cause?.cause as Error).message;
+  const cause = error.cause?.cause;
+  expect(cause).toBeInstanceOf(Error);
+  const message = (cause as Error).message;
   expect(message).toMatch(/uses column "source" missing from/);
   expect(message).not.toMatch(/files of this run/);
   expect(await cli('cleanup', 'no-source')).toEqual(['no-source (FAILED) ended before it resolved its run: it wrote nothing, there is nothing to clean up']);

@@ -13,7 +13,10 @@ const WORDS = 'the of and to in is was for on that with by as at from his her it
 async function writeCsv(s3: S3Client, uri: string, rows: number): Promise<void> {
   const writer = createObjectWriter(s3, uri, { contentType: 'text/csv' });
   let seed = rows;
-  const word = () => WORDS[(seed = (seed * 1103515245 + 12345) % 2147483648) % WORDS.length];
+  const word = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return WORDS[seed % WORDS.length];
+  };
   const text = (n: number) => Array.from({ length: n }, word).join(' ');
   let chunk = 'source,target,rationale,task,type\n';
   for (let i = 0; i < rows; i++) {

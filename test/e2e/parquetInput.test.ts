@@ -82,6 +82,8 @@ test('an unreadable Parquet object fails the run before any job, naming the file
   });
   const error = (await handle.result().then(() => undefined, (err: unknown) => err)) as WorkflowFailedError;
   expect(error).toBeInstanceOf(WorkflowFailedError);
-  expect((error.cause?.cause as Error).message).toMatch(/^s3:\/\/datasets\/broken\.parquet: not a readable Parquet file/);
+  const cause = error.cause?.cause;
+  expect(cause).toBeInstanceOf(Error);
+  expect((cause as Error).message).toMatch(/^s3:\/\/datasets\/broken\.parquet: not a readable Parquet file/);
   expect(stack.emulator.stats().createRequests).toBe(0);
 });

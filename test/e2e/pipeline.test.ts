@@ -183,7 +183,9 @@ test('invalid run input fails at once, naming every problem, before anything is 
     args: [{ input: { s3Uri: DATA }, task: 'text', promptId: 'joke_about_topic', modelId: 'meta.unknown-model', outputUri: 'results', roleArn: ROLE, maxRecordsPerJob: 20 }],
   });
   const error = (await handle.result().then(() => undefined, (err: unknown) => err)) as WorkflowFailedError;
-  const message = (error.cause?.cause as Error).message;
+  const cause = error.cause?.cause;
+  expect(cause).toBeInstanceOf(Error);
+  const message = (cause as Error).message;
   expect(message).toMatch(/outputUri must be an s3:\/\/bucket\/prefix URI/);
   expect(message).toMatch(/maxRecordsPerJob must be an integer from 100 to 50000, got 20/);
   expect(stack.emulator.stats().createRequests).toBe(0);
@@ -194,5 +196,7 @@ test('invalid run input fails at once, naming every problem, before anything is 
     args: [{ ...textRun, modelId: 'meta.unknown-model', modelParams: { maxTokens: 10 } }],
   });
   const modelError = (await badModel.result().then(() => undefined, (err: unknown) => err)) as WorkflowFailedError;
-  expect((modelError.cause?.cause as Error).message).toMatch(/model "meta.unknown-model" is not of a supported family/);
+  const modelCause = modelError.cause?.cause;
+  expect(modelCause).toBeInstanceOf(Error);
+  expect((modelCause as Error).message).toMatch(/model "meta.unknown-model" is not of a supported family/);
 });

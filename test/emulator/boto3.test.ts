@@ -6,6 +6,7 @@ import { Env, startEnv } from './helpers';
  * The emulator seen by a second client, boto3, whose parsing is loose: so the script also checks
  * each answer against botocore's own service model (required members, enums, member types).
  */
+// biome-ignore lint/complexity/noUselessStringRaw: whatever backslashes the script gets must reach Python as written
 const SCRIPT = String.raw`
 import datetime, json, sys
 import boto3, botocore
@@ -74,6 +75,16 @@ results = {
 print(json.dumps({'botocore': botocore.__version__, 'results': results}))
 `;
 
+/** What the script prints for one call: botocore's parsed answer and its problems, or the error it raised. */
+interface Boto3Result {
+  problems?: string[];
+  response?: { modelDetails?: { modelId?: string } } & Record<string, unknown>;
+  error?: string;
+  code?: string;
+  status?: number;
+  message?: string;
+}
+
 let env: Env;
 beforeAll(async () => {
   env = await startEnv();
@@ -88,16 +99,16 @@ test('boto3 reads GetFoundationModel and GetInferenceProfile in botocore\'s shap
   // Not spawnSync: the emulator answers from this process's event loop, which must keep running.
   const run = await promisify(execFile)(python, ['-c', SCRIPT, emulator.url], { encoding: 'utf8', timeout: 60_000 });
   expect(run.stderr).not.toMatch(/Traceback/);
-  const { results } = JSON.parse(run.stdout) as { results: Record<string, any> };
+  const { results } = JSON.parse(run.stdout) as { results: Record<string, Boto3Result> };
 
   for (const key of ['model', 'modelByArn', 'profile', 'globalProfile']) expect([key, results[key].problems]).toEqual([key, []]);
-  expect(results.model.response.modelDetails).toMatchObject({
+  expect(results.model.response?.modelDetails).toMatchObject({
     modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
     modelArn: 'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0',
     inferenceTypesSupported: ['ON_DEMAND'],
     modelLifecycle: { status: 'ACTIVE' },
   });
-  expect(results.modelByArn.response.modelDetails.modelId).toBe('amazon.titan-embed-text-v2:0');
+  expect(results.modelByArn.response?.modelDetails?.modelId).toBe('amazon.titan-embed-text-v2:0');
   expect(results.profile.response).toMatchObject({
     inferenceProfileId: 'us.anthropic.claude-3-5-haiku-20241022-v1:0',
     type: 'SYSTEM_DEFINED',

@@ -8,9 +8,10 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function call(url: string, method: string, body?: unknown): Promise<{ status: number; json: any; errorType: string | null }> {
+async function call(url: string, method: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown>; errorType: string | null }> {
   const res = await fetch(url, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
-  return { status: res.status, json: await res.json(), errorType: res.headers.get('x-amzn-ErrorType') };
+  // Every answer of these routes, errors included, is a JSON object.
+  return { status: res.status, json: (await res.json()) as Record<string, unknown>, errorType: res.headers.get('x-amzn-ErrorType') };
 }
 
 test('faults and stats over HTTP, for a stack the test does not hold in-process', async () => {

@@ -1,6 +1,6 @@
 import { BedrockClient, CreateModelInvocationJobCommand, ValidationException } from '@aws-sdk/client-bedrock';
 import { emulatedAnswerText, emulatedEmbedding } from '../../src/emulator';
-import { Env, OUT_BUCKET, ROLE, createJob, errorOf, jobIdOf, putJsonl, readJsonl, recordId, startEnv, uniqueName, waitForStatus } from './helpers';
+import { Env, JsonLine, OUT_BUCKET, ROLE, createJob, errorOf, jobIdOf, putJsonl, readJsonl, recordId, startEnv, uniqueName, waitForStatus } from './helpers';
 
 let env: Env;
 beforeAll(async () => {
@@ -11,7 +11,7 @@ afterAll(async () => {
 });
 
 type Input = Record<string, unknown>;
-type Line = Record<string, any>;
+type Line = JsonLine;
 
 interface Case {
   name: string;

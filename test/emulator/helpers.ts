@@ -1,5 +1,6 @@
 import {
   BedrockClient,
+  BedrockServiceException,
   CreateModelInvocationJobCommand,
   CreateModelInvocationJobCommandInput,
   GetModelInvocationJobCommand,
@@ -96,7 +97,14 @@ export async function readText(s3: S3Client, bucket: string, key: string): Promi
   return res.Body!.transformToString();
 }
 
-export async function readJsonl(s3: S3Client, bucket: string, key: string): Promise<Array<Record<string, any>>> {
+/**
+ * One parsed line of a job's output or manifest. Its shape depends on the model family and the tests
+ * read it deep and assert that shape themselves: a declared type would only repeat those assertions.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON of many shapes, checked by the assertions that read it
+export type JsonLine = Record<string, any>;
+
+export async function readJsonl(s3: S3Client, bucket: string, key: string): Promise<JsonLine[]> {
   const text = await readText(s3, bucket, key);
   return text
     .split('\n')
@@ -149,12 +157,12 @@ export async function waitForStatus(
   }
 }
 
-/** Captures a rejected promise's error for assertions on class and message. */
-export async function errorOf(p: Promise<unknown>): Promise<any> {
+/** Captures a rejected promise's error (a Bedrock client call's, here) for assertions on class and message. */
+export async function errorOf(p: Promise<unknown>): Promise<BedrockServiceException> {
   try {
     await p;
   } catch (err) {
-    return err;
+    return err as BedrockServiceException;
   }
   throw new Error('expected the call to fail');
 }

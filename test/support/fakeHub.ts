@@ -138,7 +138,7 @@ export async function startFakeHub(datasets: FakeHubDataset[], opts: { pageSize?
     return false;
   }
 
-  function tree(req: IncomingMessage, res: ServerResponse, url: URL, ds: StoredDataset, rest: string): void {
+  function tree(res: ServerResponse, url: URL, ds: StoredDataset, rest: string): void {
     const [revSeg, ...pathSegs] = rest.split('/');
     if (!revisionOk(res, ds, decodeURIComponent(revSeg))) return;
     const dir = pathSegs.filter(Boolean).map(decodeURIComponent).join('/');
@@ -151,7 +151,10 @@ export async function startFakeHub(datasets: FakeHubDataset[], opts: { pageSize?
       if (more.length) entries.set(child, { type: 'directory', oid: hex('sha1', child), size: 0, path: child });
       else entries.set(child, { type: 'file', oid: f.gitOid, size: f.bytes.byteLength, path: child, lfs: { oid: f.sha256, size: f.bytes.byteLength, pointerSize: 134 } });
     }
-    if (dir && !entries.size) return hubError(res, 404, 'EntryNotFound', `${dir} does not exist on "${PARQUET_REVISION}"`);
+    if (dir && !entries.size) {
+      hubError(res, 404, 'EntryNotFound', `${dir} does not exist on "${PARQUET_REVISION}"`);
+      return;
+    }
     const all = [...entries.keys()].sort().map((k) => entries.get(k)!);
     const cursor = Number(url.searchParams.get('cursor') ?? 0);
     const page = all.slice(cursor, cursor + pageSize);
@@ -164,7 +167,7 @@ export async function startFakeHub(datasets: FakeHubDataset[], opts: { pageSize?
     json(res, 200, page, headers);
   }
 
-  function resolve(req: IncomingMessage, res: ServerResponse, ds: StoredDataset, rest: string): void {
+  function resolve(res: ServerResponse, ds: StoredDataset, rest: string): void {
     let rev: string;
     let path: string;
     if (rest.startsWith(`${PARQUET_REVISION}/`)) {
@@ -177,7 +180,10 @@ export async function startFakeHub(datasets: FakeHubDataset[], opts: { pageSize?
     }
     if (!revisionOk(res, ds, rev)) return;
     const file = ds.files.get(path.split('/').map(decodeURIComponent).join('/'));
-    if (!file) return hubError(res, 404, 'EntryNotFound', 'Entry not found');
+    if (!file) {
+      hubError(res, 404, 'EntryNotFound', 'Entry not found');
+      return;
+    }
     res.writeHead(302, {
       // The query stands in for a presigned URL's; it also says whose copy of shared bytes this is.
       Location: `${cdnEndpoint}/cdn/${file.sha256}?repo=${encodeURIComponent(ds.spec.id)}`,
@@ -212,10 +218,10 @@ export async function startFakeHub(datasets: FakeHubDataset[], opts: { pageSize?
     const m = /^bytes=(\d*)-(\d*)$/.exec(range);
     let start = NaN;
     let end = NaN;
-    if (m && m[1]) {
+    if (m?.[1]) {
       start = Number(m[1]);
       end = m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
-    } else if (m && m[2]) {
+    } else if (m?.[2]) {
       start = Math.max(0, size - Number(m[2]));
       end = size - 1;
     }
@@ -230,29 +236,51 @@ export async function startFakeHub(datasets: FakeHubDataset[], opts: { pageSize?
   function routeCdn(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', cdnEndpoint);
     const p = url.pathname;
-    if (req.method !== 'GET' && req.method !== 'HEAD') return hubError(res, 405, undefined, 'Method not allowed');
-    if (p.startsWith('/cdn/')) return cdn(req, res, p.slice('/cdn/'.length), url.searchParams.get('repo'));
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      hubError(res, 405, undefined, 'Method not allowed');
+      return;
+    }
+    if (p.startsWith('/cdn/')) {
+      cdn(req, res, p.slice('/cdn/'.length), url.searchParams.get('repo'));
+      return;
+    }
     hubError(res, 404, undefined, 'Not Found');
   }
 
   function routeHub(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', endpoint);
     const p = url.pathname;
-    if (req.method !== 'GET' && req.method !== 'HEAD') return hubError(res, 405, undefined, 'Method not allowed');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      hubError(res, 405, undefined, 'Method not allowed');
+      return;
+    }
     const api = p.startsWith('/api/datasets/');
     const site = p.startsWith('/datasets/');
-    if (!api && !site) return hubError(res, 404, undefined, 'Not Found');
+    if (!api && !site) {
+      hubError(res, 404, undefined, 'Not Found');
+      return;
+    }
     const { ds, tail } = findDataset(p.slice(api ? '/api/datasets/'.length : '/datasets/'.length));
-    if (!ds) return hubError(res, 404, 'RepoNotFound', 'Repository not found');
+    if (!ds) {
+      hubError(res, 404, 'RepoNotFound', 'Repository not found');
+      return;
+    }
     if (!authorize(req, res, ds)) return;
     // /tree/ before anything else: the tree path of refs/convert/parquet contains "/parquet/".
-    if (api && tail.startsWith('tree/')) return tree(req, res, url, ds, tail.slice('tree/'.length));
+    if (api && tail.startsWith('tree/')) {
+      tree(res, url, ds, tail.slice('tree/'.length));
+      return;
+    }
     if (api && tail.startsWith('revision/')) {
       const rev = decodeURIComponent(tail.slice('revision/'.length));
       if (!revisionOk(res, ds, rev)) return;
-      return json(res, 200, { _id: hex('sha1', ds.spec.id).slice(0, 24), id: ds.spec.id, sha: ds.sha, private: !!ds.spec.token });
+      json(res, 200, { _id: hex('sha1', ds.spec.id).slice(0, 24), id: ds.spec.id, sha: ds.sha, private: !!ds.spec.token });
+      return;
     }
-    if (site && tail.startsWith('resolve/')) return resolve(req, res, ds, tail.slice('resolve/'.length));
+    if (site && tail.startsWith('resolve/')) {
+      resolve(res, ds, tail.slice('resolve/'.length));
+      return;
+    }
     hubError(res, 404, undefined, 'Not Found');
   }
 

@@ -384,7 +384,7 @@ describe('openCsvRange', () => {
       }
       for (const target of [1, 40, 1e12]) {
         const scan = scanBytes(bad, target, r.pick(SCAN_CHUNKS));
-        let whole;
+        let whole: Awaited<ReturnType<typeof checkPartsAgainstWhole>>;
         try {
           whole = await checkPartsAgainstWhole(bad, scan, { rd, chunk: r.pick([1, 7, 64 * 1024]) });
         } catch (err) {

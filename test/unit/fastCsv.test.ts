@@ -107,7 +107,13 @@ type Outcome = { rows: string[][]; error?: string };
 function reference(bytes: Buffer): Outcome {
   const rows: string[][] = [];
   try {
-    parseSync(bytes, { ...csvParserOptions, on_record: (r: string[]) => (rows.push(r), r) });
+    parseSync(bytes, {
+      ...csvParserOptions,
+      on_record: (r: string[]) => {
+        rows.push(r);
+        return r;
+      },
+    });
     return { rows };
   } catch (err) {
     expect((err as CsvError).code).toMatch(/^[A-Z_]+$/);

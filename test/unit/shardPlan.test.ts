@@ -6,7 +6,8 @@ class RecordingSink implements ShardSink<number> {
   closed: number[] = [];
   write(shard: number, item: number) {
     if (this.closed.includes(shard)) throw new Error(`write to closed shard ${shard}`);
-    (this.shards[shard] ??= []).push(item);
+    this.shards[shard] ??= [];
+    this.shards[shard].push(item);
   }
   close(shard: number) {
     if (this.closed.length !== shard) throw new Error(`closed ${shard} out of order`);

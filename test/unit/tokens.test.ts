@@ -1,5 +1,5 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import {
   APPROX_BOUNDS,
   APPROX_NOTE,
@@ -212,8 +212,8 @@ describe('approximation error against the public tokenizers', () => {
       let real = 0;
       let approx = 0;
       let quarter = 0;
-      let latin = { min: 0, max: 0 };
-      let other = { min: 0, max: 0 };
+      const latin = { min: 0, max: 0 };
+      const other = { min: 0, max: 0 };
       for (const s of SEGMENTS) {
         const r = ref.count(s);
         const a = approxTokenCount(s);

@@ -46,7 +46,10 @@ describe('a 1 MB cell without whitespace counts instead of crashing the tokenize
 describe('countInBoundedRuns', () => {
   const pieces = (text: string) => {
     const out: string[] = [];
-    countInBoundedRuns(text, (p) => (out.push(p), p.length));
+    countInBoundedRuns(text, (p) => {
+      out.push(p);
+      return p.length;
+    });
     return out;
   };
 
@@ -68,7 +71,10 @@ describe('countInBoundedRuns', () => {
   it('never cuts a surrogate pair', () => {
     const text = `x${'𠀀'.repeat(1500)}`; // CJK Extension B: letters outside the BMP
     const slices: string[] = [];
-    countInSlices(text, (p) => (slices.push(p), 1));
+    countInSlices(text, (p) => {
+      slices.push(p);
+      return 1;
+    });
     for (const got of [pieces(text), slices]) {
       expect(got.join('')).toBe(text);
       expect(got.length).toBeGreaterThan(1);

@@ -52,10 +52,14 @@ function validateCohere(body: Json): string[] {
   // Image embedding needs an image decoder to be meaningful; the emulator only does text.
   if (body.images !== undefined) throw new Error('The Bedrock emulator does not embed images; send texts instead.');
   const texts = checkArray('#/texts', required('#', body, 'texts'), 1, 96);
-  texts.forEach((t, i) => checkString(`#/texts/${i}`, t, 0, 2048));
+  texts.forEach((t, i) => {
+    checkString(`#/texts/${i}`, t, 0, 2048);
+  });
   if (body.truncate !== undefined) checkEnum('#/truncate', body.truncate, TRUNCATE);
   if (body.embedding_types !== undefined) {
-    checkArray('#/embedding_types', body.embedding_types, 1).forEach((t, i) => checkEnum(`#/embedding_types/${i}`, t, EMBEDDING_TYPES));
+    checkArray('#/embedding_types', body.embedding_types, 1).forEach((t, i) => {
+      checkEnum(`#/embedding_types/${i}`, t, EMBEDDING_TYPES);
+    });
   }
   return texts as string[];
 }

@@ -79,7 +79,9 @@ export function checkArray(path: string, v: unknown, minItems: number, maxItems?
 
 export function checkStrings(path: string, v: unknown, maxItems?: number): void {
   if (v === undefined) return;
-  checkArray(path, v, 0, maxItems).forEach((s, i) => expect(`${path}/${i}`, s, 'String', typeof s === 'string'));
+  checkArray(path, v, 0, maxItems).forEach((s, i) => {
+    expect(`${path}/${i}`, s, 'String', typeof s === 'string');
+  });
 }
 
 export function blockText(block: unknown): string {
