@@ -1,7 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetModelInvocationJobCommand } from '@aws-sdk/client-bedrock';
+import { WorkflowFailedError } from '@temporalio/client';
 import { startBatchRun } from '../../src/client/api';
+import { rootMessage } from '../../src/shared/errors';
+import { progressQuery } from '../../src/shared/messages';
 import { findTemporalBinary, waitFor } from '../../src/localstack';
 import { listObjects, parseS3Uri } from '../../src/io/s3';
 import { RunInput, RunSummary } from '../../src/shared/types';
@@ -117,3 +120,16 @@ test('temporal workflow reset of a run whose shards are still running completes 
   expect(jobs.map((j) => [j.jobName.slice(-3), j.status])).toEqual([['-a1', 'Completed'], ['-a1', 'Completed']]);
   expectEveryRowOnce(await readRunOutput(stack.s3, summary.outputUris), 600);
 });
+
+test("a run whose staging files vanish mid-run fails in bounded time, naming what is missing, instead of retrying forever", async () => {
+  await uploadCsv(stack.s3, 's3://datasets/vanished.csv', sampleRows(600));
+  const earlier = knownJobs();
+  const handle = await startBatchRun(worker.client, input('vanished'), { workflowId: 'vanished' });
+  await waitFor('two jobs in progress', async () => jobsSince(earlier).filter((j) => j.status === 'InProgress').length === 2, 60_000, 50);
+  const { runKey } = await handle.query(progressQuery);
+  // Before: the shards retried "shard manifest not found" without end and the run stayed RUNNING.
+  await deleteUnder(stack.s3, `s3://results/vanished/${runKey}/`);
+  const error = await handle.result().then(() => undefined, (err: unknown) => err);
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  expect(rootMessage(error)).toMatch(/shard manifest not found|the output holds \d+ rows for 600 input rows/);
+}, 120_000);
