@@ -17,6 +17,9 @@ export function createBatchWorker(opts: BatchWorkerOptions): Promise<Worker> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: createActivities(opts.deps),
+    // A workflow's next task waits this long on the queue of the worker that ran its last one
+    // before any worker may take it: short, so a run whose worker died moves on within seconds.
+    stickyQueueScheduleToStartTimeout: '3 seconds',
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
   });
 }

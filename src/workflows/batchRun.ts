@@ -44,10 +44,11 @@ const { prepareShards, preparePart, finalizeRun, writeUnsubmittedShards, collect
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
 });
 // Planning reads footers, or scans a big CSV once for record boundaries; combining reads part
-// manifests. Both heartbeat, so a lost worker is noticed in minutes, not at the 2 h bound.
+// manifests. Both heartbeat about once a second, so a lost worker is noticed within a minute, not
+// at the 2 h bound.
 const { planPreparation, combineParts } = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '1 minute',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
 });
 
