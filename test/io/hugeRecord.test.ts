@@ -8,6 +8,7 @@ import { BedrockEmulator, startBedrockEmulator } from '../../src/emulator';
 import { readParquetFromS3 } from '../../src/io/parquetRead';
 import { ensureBucket, openObjectStream, readObjectText, writeObject } from '../../src/io/s3';
 import type { RunInput } from '../../src/shared/types';
+import { textRun } from '../support/runs';
 import { MotoS3, startMotoS3 } from './helpers';
 
 /**
@@ -45,16 +46,7 @@ afterAll(async () => {
 });
 
 const deps = () => ({ s3: env.s3, bedrock, templatesDir: resolve(__dirname, '../../templates'), defaults: loadRunDefaults(), prices: loadPriceTable(), hub: { endpoint: 'http://127.0.0.1:9' } });
-const input: RunInput = {
-  input: { s3Uri: URI },
-  task: 'text',
-  promptId: 'joke_about_topic',
-  modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
-  modelParams: { maxTokens: 100 },
-  outputUri: 's3://results/huge',
-  roleArn: 'arn:aws:iam::123456789012:role/BedrockBatchRole',
-  maxRecordsPerJob: 100,
-};
+const input: RunInput = textRun('huge', { input: { s3Uri: URI }, modelParams: { maxTokens: 100 }, maxRecordsPerJob: 100 });
 
 test('the estimate counts every record', async () => {
   const estimate = await estimateRunInput(deps(), input);
