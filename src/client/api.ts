@@ -37,10 +37,20 @@ export async function startBatchRun(
   });
 }
 
+/** A shard workflow whose activity keeps failing and is being retried: what it waits on, and why. */
+export interface ShardRetry {
+  workflowId: string;
+  activity: string;
+  attempt: number;
+  lastFailure: string;
+}
+
 export interface RunStatus {
   workflowId: string;
   status: string;
   progress?: BatchRunProgress;
+  /** Running shards stuck retrying (a full job quota, denied access, S3 down, …); the first 20. */
+  retrying?: ShardRetry[];
   summary?: RunSummary;
   failure?: string;
 }
@@ -51,7 +61,7 @@ export async function getRunStatus(client: Client, workflowId: string): Promise<
   const status = description.status.name;
   if (status === 'RUNNING') {
     const progress = await handle.query(progressQuery).catch(() => undefined);
-    return { workflowId, status, progress };
+    return { workflowId, status, progress, retrying: await retryingShards(client, workflowId) };
   }
   if (status === 'COMPLETED') return { workflowId, status, summary: await handle.result() };
   const failure = await handle.result().then(
@@ -59,4 +69,29 @@ export async function getRunStatus(client: Client, workflowId: string): Promise<
     (err: Error) => (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message),
   );
   return { workflowId, status, failure };
+}
+
+/** Failure types that are how a healthy shard waits (the poll of a running job), not trouble. */
+const WAITING_NOT_FAILING = new Set(['JobStillRunning']);
+const MAX_RETRYING_LISTED = 20;
+
+/**
+ * The run's running shard workflows whose current activity is on its second or later attempt,
+ * with the last failure: why a run that looks idle is not moving (a job quota held elsewhere,
+ * AccessDenied, S3 unreachable). Read from the server, so it needs no worker.
+ */
+export async function retryingShards(client: Client, workflowId: string): Promise<ShardRetry[]> {
+  const retrying: ShardRetry[] = [];
+  const query = `ParentWorkflowId = "${workflowId.replace(/"/g, '\\"')}" AND ExecutionStatus = "Running"`;
+  for await (const child of client.workflow.list({ query })) {
+    const { raw } = await client.workflow.getHandle(child.workflowId).describe();
+    for (const activity of raw.pendingActivities ?? []) {
+      const failure = activity.lastFailure;
+      const attempt = activity.attempt ?? 1;
+      if (attempt < 2 || !failure?.message || WAITING_NOT_FAILING.has(failure.applicationFailureInfo?.type ?? '')) continue;
+      retrying.push({ workflowId: child.workflowId, activity: activity.activityType?.name ?? 'activity', attempt, lastFailure: failure.message });
+    }
+    if (retrying.length >= MAX_RETRYING_LISTED) break;
+  }
+  return retrying.slice(0, MAX_RETRYING_LISTED);
 }

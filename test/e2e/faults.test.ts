@@ -1,4 +1,5 @@
-import { startBatchRun } from '../../src/client/api';
+import { ShardRetry, getRunStatus, startBatchRun } from '../../src/client/api';
+import { waitFor } from '../../src/localstack';
 import { RunInput } from '../../src/shared/types';
 import { sampleRows, uploadCsv } from '../support/data';
 import { LocalStack, startLocalStack } from '../support/localStack';
@@ -160,9 +161,15 @@ describe('a shard that never gets a job slot', () => {
 
   // Before: submitJob retried quota-full answers without end and the run stayed RUNNING.
   test('waits up to quotaWaitMinutes, then writes its rows with the reason', async () => {
-    const summary = await (
-      await startBatchRun(worker.client, { ...run('no-slot'), maxRecordsPerJob: 100, maxConcurrentJobs: 2, quotaWaitMinutes: 1 })
-    ).result();
+    const handle = await startBatchRun(worker.client, { ...run('no-slot'), maxRecordsPerJob: 100, maxConcurrentJobs: 2, quotaWaitMinutes: 1 }, { workflowId: 'no-slot' });
+    // While it waits, status says which shard waits and why.
+    let retrying: ShardRetry[] = [];
+    await waitFor('a shard seen waiting for a job slot', async () => {
+      retrying = (await getRunStatus(worker.client, 'no-slot')).retrying ?? [];
+      return retrying.length > 0;
+    }, 50_000, 500);
+    expect(retrying).toEqual([{ workflowId: 'no-slot/shard-1', activity: 'submitJob', attempt: expect.any(Number), lastFailure: expect.stringMatching(/You have reached the quota/) }]);
+    const summary = await handle.result();
     expect(stack.emulator.stats().jobsCreated).toBe(1);
     expect(summary).toMatchObject({ rows: 200, succeeded: 100, failed: 100, unanswered: 100, outcome: 'incomplete' });
     expect(summary.failedShards).toEqual([{ shardIndex: 1, message: expect.stringMatching(/^gave up waiting \(submitJob, past its time bound\): You have reached the quota/) }]);
