@@ -107,7 +107,8 @@ async function recordFailedShard(run: ResolvedRun, shardIndex: number, err: unkn
       addShardOutcome(totals, await collectShard({ run, shardIndex, attempts: 0, failure }));
       return;
     } catch (writeErr) {
-      log.error('could not write the rows of a failed shard', { shardIndex, error: String(writeErr) });
+      // Not fatal here: finalize's row check then fails the run naming this shard.
+      log.warn('could not write the rows of a failed shard', { shardIndex, error: rootMessage(writeErr) });
     }
   }
   totals.shardsDone += 1;
