@@ -281,9 +281,9 @@ export class JobEngine {
     }
   }
 
-  private expire(job: Job): void {
+  private expire(job: Job, now = Date.now()): void {
     // Timers may fire a millisecond before the wall clock reaches the expiry; the job cannot end before it.
-    const at = new Date(Math.max(Date.now(), job.jobExpirationTime.getTime()));
+    const at = new Date(Math.max(now, job.jobExpirationTime.getTime()));
     this.transition(job, 'Expired', `The job did not start within its timeout of ${job.request.timeoutDurationInHours} hours and has expired.`, at);
   }
 
@@ -322,8 +322,10 @@ export class JobEngine {
     if (this.faults.expiresByName(name)) {
       // The expiry comes now, when the job would have started, so tests need not shrink hourMs for every job.
       clearTimeout(job.expiryTimer);
-      job.jobExpirationTime = new Date();
-      this.expire(job);
+      const now = Date.now();
+      job.jobExpirationTime = new Date(now);
+      // One clock reading for both, so the job ends exactly at its expiry.
+      this.expire(job, now);
       return;
     }
     this.transition(job, 'InProgress');
