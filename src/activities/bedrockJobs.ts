@@ -14,7 +14,7 @@ import {
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { clientRequestTokenFor } from '../core/runConfig';
-import { HARVESTABLE_JOB_STATUSES, TERMINAL_JOB_STATUSES, bedrockJobName } from '../shared/jobNames';
+import { HARVESTABLE_JOB_STATUSES, TERMINAL_JOB_STATUSES, bedrockJobName, jobIdOfArn } from '../shared/jobNames';
 import { shardPaths } from '../shared/paths';
 import { shardInputFiles } from './shardLookup';
 import { ResolvedRun } from '../shared/types';
@@ -43,10 +43,6 @@ export interface JobState {
   jobId: string;
   status: string;
   message?: string;
-}
-
-export function jobIdOfArn(jobArn: string): string {
-  return jobArn.slice(jobArn.lastIndexOf('/') + 1);
 }
 
 async function findJobByName(bedrock: BedrockClient, jobName: string): Promise<ModelInvocationJobSummary | undefined> {

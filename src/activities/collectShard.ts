@@ -14,7 +14,7 @@ import { ResolvedRun, ShardJob, ShardOutcome } from '../shared/types';
 import { shardStatusOf, unansweredReason } from '../core/outcome';
 import type { Task } from '../models/types';
 import { ActivityDeps } from './deps';
-import { jobIdOfArn } from './bedrockJobs';
+import { jobIdOfArn } from '../shared/jobNames';
 
 export interface CollectShardRequest {
   run: ResolvedRun;

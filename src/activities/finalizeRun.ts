@@ -4,7 +4,7 @@ import { readParquetInfo } from '../io/parquetRead';
 import type { Schema } from 'apache-arrow';
 import { resultFields } from '../core/outputSchema';
 import { costOf } from '../core/cost';
-import { runOutcome } from '../core/outcome';
+import { MAX_SHARDS_LISTED, runOutcome } from '../core/outcome';
 import { outputFileIndex, runFiles } from '../shared/paths';
 import { BudgetStop, PreparedShards, ResolvedRun, RunSummary, RunTotals } from '../shared/types';
 import { ActivityDeps } from './deps';
@@ -16,8 +16,6 @@ export interface FinalizeRunRequest {
   totals: RunTotals;
   budget?: BudgetStop;
 }
-
-const MAX_SHARDS_NAMED = 20;
 
 /**
  * Checks the output holds exactly one row per input row, shard by shard (against the records
@@ -34,7 +32,7 @@ async function checkOutputRows(deps: ActivityDeps, shardManifestUri: string, row
     });
   }
   if (found === rowCount && wrong.length === 0) return;
-  const named = wrong.length ? `: ${wrong.slice(0, MAX_SHARDS_NAMED).join('; ')}${wrong.length > MAX_SHARDS_NAMED ? `; and ${wrong.length - MAX_SHARDS_NAMED} more` : ''}` : '';
+  const named = wrong.length ? `: ${wrong.slice(0, MAX_SHARDS_LISTED).join('; ')}${wrong.length > MAX_SHARDS_LISTED ? `; and ${wrong.length - MAX_SHARDS_LISTED} more` : ''}` : '';
   throw ApplicationFailure.create({
     type: 'OutputIncomplete',
     nonRetryable: true,

@@ -1,7 +1,7 @@
-import { Context } from '@temporalio/activity';
 import { writeObject } from '../io/s3';
 import { cleanupCommand, incompleteListingUri, runEntryOf } from '../shared/paths';
 import type { ActivityDeps } from './deps';
+import { progressHeartbeat } from './heartbeat';
 import { EntryTally, listRunObjects } from './runObjects';
 
 export interface IncompleteRunRequest {
@@ -29,16 +29,6 @@ export interface IncompleteRunListing {
   cleanup: string;
 }
 
-/** Heartbeats the count so far, when run as an activity (listing a big run takes a while). */
-function heartbeat(): (objects: number) => void {
-  try {
-    const ctx = Context.current();
-    return (objects) => ctx.heartbeat({ objects });
-  } catch {
-    return () => undefined;
-  }
-}
-
 /**
  * A failed or cancelled run's last word on its files: lists what it wrote under its run URI and
  * writes that, the reason and the cleanup command to `_incomplete.json`, so nothing it leaves
@@ -50,10 +40,10 @@ export function makeRecordIncompleteRun(deps: Pick<ActivityDeps, 's3'>) {
     const listingUri = incompleteListingUri(request.runUri);
     // An earlier failed run under the same key may have left one: it is rewritten, not counted.
     const ownEntry = runEntryOf(request.runUri, listingUri);
-    const beat = heartbeat();
+    const beat = progressHeartbeat();
     const listing = await listRunObjects(deps.s3, request.runUri, {
       include: (entry) => entry !== ownEntry,
-      onProgress: (l) => beat(l.objects),
+      onProgress: (l) => beat({ objects: l.objects }),
     });
     const body: IncompleteRunListing = {
       workflowId: request.workflowId,

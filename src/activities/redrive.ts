@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { createObjectWriter, listObjects, openObjectStream } from '../io/s3';
 import { readLineBatches } from '../io/lineSplitter';
 import { outputLineParser } from '../core/outputLine';
@@ -6,7 +5,8 @@ import { resolveModelAdapter } from '../models/registry';
 import { redriveInputUri, shardPaths } from '../shared/paths';
 import type { ResolvedRun, ShardJob } from '../shared/types';
 import type { ActivityDeps } from './deps';
-import { jobIdOfArn } from './bedrockJobs';
+import { jobIdOfArn } from '../shared/jobNames';
+import { progressHeartbeat } from './heartbeat';
 import { shardInputFiles } from './shardLookup';
 
 export interface RedriveRequest {
@@ -25,7 +25,6 @@ export interface RedriveInput {
   inputUri: string;
 }
 
-const HEARTBEAT_EVERY_LINES = 5_000;
 const RECORD_ID_PREFIX = '{"recordId":"';
 
 /** The record id of a JSONL input line; preprocessing writes it first, so most lines need no parse. */
@@ -46,6 +45,7 @@ export function makeRedrive(deps: ActivityDeps) {
   async function answeredIds(req: RedriveRequest): Promise<Set<string>> {
     const parse = outputLineParser(resolveModelAdapter(req.run.modelId, req.run.invocationType));
     const answered = new Set<string>();
+    const heartbeat = progressHeartbeat();
     const outputDir = shardPaths(req.run.runUri, req.shardIndex).bedrockOutput;
     for (const job of req.jobs) {
       for await (const object of listObjects(deps.s3, `${outputDir}${jobIdOfArn(job.jobArn)}/`)) {
@@ -55,8 +55,8 @@ export function makeRedrive(deps: ActivityDeps) {
             const result = parse(line);
             if (result && result.errorCode === undefined) answered.add(result.recordId);
           }
+          heartbeat({ answered: answered.size });
         }
-        Context.current().heartbeat({ answered: answered.size });
       }
     }
     return answered;
@@ -67,13 +67,14 @@ export function makeRedrive(deps: ActivityDeps) {
     const source = (await shardInputFiles(deps.s3, req.run, req.shardIndex)).jsonl;
     const inputUri = redriveInputUri(req.run.runUri, req.shardIndex, req.attempt);
     const writer = createObjectWriter(deps.s3, inputUri);
+    const heartbeat = progressHeartbeat();
     let records = 0;
     let lines = 0;
     try {
       for await (const batch of readLineBatches((await openObjectStream(deps.s3, source)).body)) {
         for (const line of batch) {
           if (line.length === 0) continue;
-          if (++lines % HEARTBEAT_EVERY_LINES === 0) Context.current().heartbeat({ lines });
+          heartbeat({ lines: ++lines });
           if (answered.has(inputRecordId(line))) continue;
           records += 1;
           await writer.write(Buffer.concat([line, Buffer.from('\n')]));

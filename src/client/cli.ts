@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { activityDepsFrom, loadAppConfig } from '../config';
@@ -8,7 +8,8 @@ import { cleanupRun } from './cleanup';
 import { formatEstimate } from '../core/estimate';
 import { getRunStatus, startBatchRun } from './api';
 import { estimateRunInput } from './estimate';
-import { EXIT, causeChain, exitCodeOfFailure, exitCodeOfSummary, outcomeLine, rootCause } from './runResult';
+import { EXIT, causeChain, exitCodeOfFailure, exitCodeOfSummary, outcomeLine } from './runResult';
+import { rootMessage } from '../shared/errors';
 import type { RunSummary } from '../shared/types';
 import type { batchRun } from '../workflows';
 
@@ -34,12 +35,15 @@ estimate and cleanup reach S3 themselves: AWS_REGION, AWS_ENDPOINT_URL_S3 and th
 
 function readRunInput(arg: string): ClientRunInput {
   const trimmed = arg.trim();
-  const text = /^[[{"\d-]|^(null|true|false)$/.test(trimmed) ? arg : readFileSync(arg, 'utf8');
+  // A file of that name wins; anything else is taken as JSON (so `[1,2]` or `null` gets the object error below).
+  const isFile = existsSync(trimmed);
+  const text = isFile ? readFileSync(trimmed, 'utf8') : arg;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`--input is not valid JSON: ${(err as Error).message}`);
+    const what = isFile ? `${trimmed} is not valid JSON` : '--input is not valid JSON, nor a file that exists';
+    throw new Error(`${what}: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     const got = Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`;
@@ -56,7 +60,7 @@ async function awaitOutcome(result: Promise<RunSummary>, acceptErrors: boolean, 
     out(JSON.stringify(summary, null, 2));
     return exitCodeOfSummary(summary, acceptErrors);
   } catch (err) {
-    out(`run failed: ${rootCause(err)}`);
+    out(`run failed: ${rootMessage(err)}`);
     out(`  cause chain: ${causeChain(err)}`);
     return exitCodeOfFailure(err);
   }

@@ -1,5 +1,5 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import type { RunSummary } from '../shared/types';
 
 /** Exit codes of `start --wait` and `result`, so scripts can tell how a run ended. */
@@ -25,7 +25,6 @@ export function causeChain(err: unknown): string {
   return messages.length ? messages.join(': ') : String(err);
 }
 
-export { rootMessage as rootCause } from '../shared/errors';
 
 export function exitCodeOfSummary(summary: RunSummary, acceptErrors: boolean): number {
   // Summaries written before outcomes existed count failed rows only.
@@ -37,9 +36,7 @@ export function exitCodeOfSummary(summary: RunSummary, acceptErrors: boolean): n
 
 export function exitCodeOfFailure(err: unknown): number {
   const cause = err instanceof WorkflowFailedError ? err.cause : err;
-  if (cause instanceof CancelledFailure) return EXIT.cancelled;
-  if (cause instanceof TerminatedFailure) return EXIT.failed;
-  return EXIT.failed;
+  return cause instanceof CancelledFailure ? EXIT.cancelled : EXIT.failed;
 }
 
 /** One line a person reads first: how the run ended and why. */

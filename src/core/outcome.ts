@@ -2,6 +2,7 @@
  * The outcome model: how a shard ended, how a run's totals add up, and what the run amounts to.
  * Pure, so the workflow and the activities count the same way.
  */
+import { jobIdOfArn } from '../shared/jobNames';
 import type { RunOutcome, RunTotals, ShardOutcome, ShardStatus } from '../shared/types';
 
 export const MAX_SHARDS_LISTED = 20;
@@ -20,7 +21,7 @@ export function shardStatusOf(counts: { rows: number; succeeded: number }, notSu
 
 /** The reason rows of a shard carry when no job answered them, from how its last job ended. */
 export function unansweredReason(job: { jobArn?: string; status?: string } | undefined, attempts: number, maxAttempts: number): { code: string; message: string } {
-  const id = job?.jobArn ? job.jobArn.slice(job.jobArn.lastIndexOf('/') + 1) : undefined;
+  const id = job?.jobArn ? jobIdOfArn(job.jobArn) : undefined;
   const after = `after ${attempts} of ${maxAttempts} job attempt${maxAttempts === 1 ? '' : 's'}`;
   switch (job?.status) {
     case 'Stopped':

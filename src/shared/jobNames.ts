@@ -8,6 +8,11 @@ export function bedrockJobName(runName: string, runKey: string, shardIndex: numb
   return `${runName.slice(0, 63 - suffix.length)}${suffix}`;
 }
 
+/** The job id at the end of a job ARN (`…:model-invocation-job/<jobId>`), the folder Bedrock writes its outputs under. */
+export function jobIdOfArn(jobArn: string): string {
+  return jobArn.slice(jobArn.lastIndexOf('/') + 1);
+}
+
 /** Statuses after which a job's outputs are final and billed, so they are harvested. */
 export const HARVESTABLE_JOB_STATUSES = ['Completed', 'PartiallyCompleted', 'Stopped', 'Expired'];
 export const TERMINAL_JOB_STATUSES = [...HARVESTABLE_JOB_STATUSES, 'Failed'];

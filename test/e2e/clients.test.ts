@@ -56,7 +56,8 @@ test('our CLI starts a run, waits for it, and reports its status', async () => {
 
 test('our CLI names what is wrong with its arguments', async () => {
   await expect(runCli(['start'], () => undefined)).rejects.toThrow('start needs --input');
-  await expect(runCli(['start', '--input', '{nope'], () => undefined)).rejects.toThrow(/--input is not valid JSON/);
+  await expect(runCli(['start', '--input', '{nope'], () => undefined)).rejects.toThrow(/--input is not valid JSON, nor a file that exists/);
+  await expect(runCli(['start', '--input', 'samples/no-such-run.json'], () => undefined)).rejects.toThrow(/--input is not valid JSON, nor a file that exists/);
   await expect(runCli(['frobnicate', 'x'], () => undefined)).rejects.toThrow(/unknown command "frobnicate"/);
   await expect(runCli(['start', '--input', '[1,2]'], () => undefined)).rejects.toThrow('--input must be one JSON object, the run input (see samples/run-text.json), but it is an array');
   await expect(runCli(['start', '--input', '"hello"'], () => undefined)).rejects.toThrow(/but it is a string/);
