@@ -5,5 +5,6 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', {}] },
   testTimeout: 120000,
-  forceExit: true,
+  // No forceExit: every suite closes what it opens (connections, servers, SDK clients), so a
+  // handle left open shows up as jest not exiting instead of being hidden.
 };

@@ -2,9 +2,10 @@
 # Installs what the local stack needs, skipping whatever is already there:
 #   1. node_modules    `npm ci` when node_modules is missing or older than package-lock.json
 #   2. temporal CLI    v1.5.1 in .local/bin: reuses a v1.5.1 binary from PATH / $(go env GOPATH)/bin
-#                      (symlinked), else builds it with `go install` (needs Go >= 1.25, several minutes)
-#   3. moto server     `python3 -m pip install 'moto[server]==5.*' pyarrow` unless moto 5 with its server
-#                      extras and pyarrow are importable (falls back to a venv in .local/venv on an
+#                      (symlinked), else builds it with `go install -v` (needs Go >= 1.25, several
+#                      minutes; a progress line every 15 s, the full output in .local/log/)
+#   3. moto server     `python3 -m pip install` of whichever of 'moto[server]==5.*' and pyarrow is
+#                      missing, saying which and why (falls back to a venv in .local/venv on an
 #                      externally-managed Python)
 # Idempotent; a no-op run takes about a second. Afterwards `source scripts/env.sh` puts the
 # tools on PATH. Exits non-zero with the failing command's own error output on failure.
@@ -29,23 +30,33 @@ die() {
   exit 1
 }
 
-# Runs a command, streaming and logging its output; on failure repeats the tail of that output
-# under a clear ERROR line and exits with the command's status.
+# Runs a command with its output going to .local/log/<name>.log, printing a progress line every
+# 15 s while it runs (with how many lines of output it has written: `go install -v` writes one per
+# package built), so a long build is visibly alive without flooding the terminal. On failure it
+# repeats the tail of that output under a clear ERROR line and returns the command's status.
 run_logged() {
   local name=$1
   shift
   mkdir -p "$LOG_DIR"
   local logfile="$LOG_DIR/$name.log"
-  log "+ $*"
-  local rc=0
-  "$@" >"$logfile" 2>&1 || rc=$?
-  cat "$logfile"
+  log "+ $*   (output: $logfile)"
+  local rc=0 start=$SECONDS
+  "$@" >"$logfile" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if kill -0 "$pid" 2>/dev/null && [ $(((SECONDS - start) % 15)) -eq 0 ]; then
+      log "  … still running after $((SECONDS - start)) s ($(wc -l <"$logfile") lines of output so far)"
+    fi
+  done
+  wait "$pid" || rc=$?
   if [ "$rc" -ne 0 ]; then
     echo "[setup] ERROR: command failed with exit code $rc: $*" >&2
     echo "[setup] ---- last lines of its output ($logfile) ----" >&2
     tail -n 40 "$logfile" >&2
     return "$rc"
   fi
+  log "  done in $((SECONDS - start)) s"
 }
 
 # ---------------------------------------------------------------- 1. node_modules
@@ -126,7 +137,7 @@ setup_temporal() {
   mkdir -p "$LOCAL_BIN"
   rm -f "$target"
   # -X sets the version that `temporal --version` reports, as the release builds do
-  GOBIN="$LOCAL_BIN" run_logged go-install-temporal "$go" install \
+  GOBIN="$LOCAL_BIN" run_logged go-install-temporal "$go" install -v \
     -ldflags "-s -w -X $TEMPORAL_CLI_MODULE/temporalcli.Version=$TEMPORAL_CLI_VERSION" \
     "$TEMPORAL_CLI_MODULE/cmd/temporal@v$TEMPORAL_CLI_VERSION" ||
     die "go install of temporal CLI v$TEMPORAL_CLI_VERSION failed (see above)"
@@ -135,25 +146,56 @@ setup_temporal() {
 }
 
 # ---------------------------------------------------------------- 3. moto
+# Prints, one per line, the pip requirements that interpreter $1 lacks, each with why
+# ("requirement<TAB>reason"); prints nothing when moto 5 with its server extras and pyarrow import.
+python_missing() {
+  "$1" - <<'PY' 2>/dev/null || printf 'moto[server]==5.*\t%s did not run\npyarrow\t%s did not run\n' "$1" "$1"
+missing = []
+try:
+    import moto
+    if not moto.__version__.startswith("5."):
+        missing.append(("moto[server]==5.*", "moto %s is installed, 5.x is needed" % moto.__version__))
+    else:
+        try:
+            import moto.server  # noqa: F401  (needs the [server] extras: flask, werkzeug, ...)
+        except Exception as err:
+            missing.append(("moto[server]==5.*", "moto %s is installed without its server extras (%s)" % (moto.__version__, err)))
+except ImportError:
+    missing.append(("moto[server]==5.*", "moto is not installed"))
+try:
+    import pyarrow  # noqa: F401
+except ImportError:
+    missing.append(("pyarrow", "pyarrow is not installed"))
+for req, why in missing:
+    print("%s\t%s" % (req, why))
+PY
+}
+
 moto_ok() {
   local py=$1
   [ -n "$py" ] && [ -x "$py" ] || return 1
-  "$py" -c 'import moto, moto.server, pyarrow, sys; sys.exit(0 if moto.__version__.startswith("5.") else 1)' >/dev/null 2>&1
+  [ -z "$(python_missing "$py")" ]
 }
 
 setup_moto() {
   local venv="$ROOT/.local/venv"
   [ -n "${PYTHON3:-}" ] || die "python3 not found (looked on PATH, in pyenv and /usr/bin); install Python 3 with pip"
   if moto_ok "$PYTHON3"; then
-    log "moto $("$PYTHON3" -c 'import moto; print(moto.__version__)') with server extras present for $PYTHON3"
+    log "moto $("$PYTHON3" -c 'import moto; print(moto.__version__)') with server extras, and pyarrow, present for $PYTHON3"
     return 0
   fi
   if moto_ok "$venv/bin/python3"; then
-    log "moto with server extras present in $venv"
+    log "moto with server extras, and pyarrow, present in $venv"
     return 0
   fi
-  log "moto[server] 5 not importable by $PYTHON3: installing it"
-  if run_logged pip-moto "$PYTHON3" -m pip install --disable-pip-version-check "${PY_REQUIREMENTS[@]}"; then
+  local missing reqs=()
+  missing="$(python_missing "$PYTHON3")"
+  while IFS=$'\t' read -r req why; do
+    log "$PYTHON3: $why"
+    reqs+=("$req")
+  done <<<"$missing"
+  log "installing ${reqs[*]}"
+  if run_logged pip-moto "$PYTHON3" -m pip install --disable-pip-version-check "${reqs[@]}"; then
     :
   elif grep -q 'externally-managed-environment' "$LOG_DIR/pip-moto.log"; then
     log "$PYTHON3 is externally managed: installing moto into the venv $venv instead"
@@ -161,17 +203,18 @@ setup_moto() {
       die "could not create $venv (on Debian: apt-get install python3-venv)"
     run_logged pip-moto-venv "$venv/bin/python3" -m pip install --disable-pip-version-check "${PY_REQUIREMENTS[@]}" ||
       die "pip install of $MOTO_REQUIREMENT into $venv failed (see above)"
-    moto_ok "$venv/bin/python3" || die "installed $MOTO_REQUIREMENT into $venv but 'import moto.server' still fails"
+    moto_ok "$venv/bin/python3" || die "installed $MOTO_REQUIREMENT into $venv but it still lacks: $(python_missing "$venv/bin/python3" | cut -f2 | paste -sd ';')"
     return 0
   else
-    die "pip install of $MOTO_REQUIREMENT failed (see above)"
+    die "pip install of ${reqs[*]} failed (see above)"
   fi
-  moto_ok "$PYTHON3" || die "installed $MOTO_REQUIREMENT but '$PYTHON3 -c \"import moto.server\"' still fails: $("$PYTHON3" -c 'import moto.server' 2>&1 | tail -n 3)"
+  moto_ok "$PYTHON3" || die "installed ${reqs[*]} but $PYTHON3 still lacks: $(python_missing "$PYTHON3" | cut -f2 | paste -sd ';')"
 }
 
 setup_node
 setup_temporal
 setup_moto
+bash "$ROOT/scripts/setup-browser.sh" # 4. Debian's chromium, for the Web UI test
 
 # re-source so the summary sees what was just installed
 unset MOTO_SERVER TEMPORAL_CLI

@@ -2,18 +2,22 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { RunDefaults } from './core/runConfig';
 import { PriceTable, checkPriceTable } from './core/cost';
 import { HubSettings, hubSettingsFromEnv } from './io/huggingface';
 import { S3Settings, createS3Client, s3SettingsFromEnv } from './io/s3';
-import { TASK_QUEUE } from './shared/types';
+import { TemporalSettings, temporalSettingsFromEnv } from './temporalConnection';
 import type { ActivityDeps } from './activities/deps';
 
 /** Read once at the edge (worker, CLI) from the environment; everything deeper gets it passed in. */
 export interface AppConfig {
-  temporal: { address: string; namespace: string; taskQueue: string };
+  /** Address, namespace, TLS and API key from the envconfig profile and TEMPORAL_* (see temporalConnection.ts). */
+  temporal: TemporalSettings;
   s3: S3Settings;
-  bedrock: { region: string; endpoint?: string };
+  /** `runtimeEndpoint`: bedrock-runtime's (InvokeModel, Converse) override, else the control plane's, so one emulator serves both. */
+  bedrock: { region: string; endpoint?: string; runtimeEndpoint?: string };
   templatesDir: string;
   defaults: RunDefaults;
   prices: PriceTable;
@@ -35,13 +39,13 @@ export function loadPriceTable(file = resolve(REPO_ROOT, 'config/prices.json')):
 export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   return {
-    temporal: {
-      address: env.TEMPORAL_ADDRESS ?? 'localhost:7233',
-      namespace: env.TEMPORAL_NAMESPACE ?? 'default',
-      taskQueue: env.TEMPORAL_TASK_QUEUE ?? TASK_QUEUE,
-    },
+    temporal: temporalSettingsFromEnv(env),
     s3: s3SettingsFromEnv(env),
-    bedrock: { region, endpoint: env.AWS_ENDPOINT_URL_BEDROCK || env.AWS_ENDPOINT_URL || undefined },
+    bedrock: {
+      region,
+      endpoint: env.AWS_ENDPOINT_URL_BEDROCK || env.AWS_ENDPOINT_URL || undefined,
+      runtimeEndpoint: env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME || env.AWS_ENDPOINT_URL_BEDROCK || env.AWS_ENDPOINT_URL || undefined,
+    },
     templatesDir: env.BATCH_TEMPLATES_DIR ?? resolve(REPO_ROOT, 'templates'),
     defaults: loadRunDefaults(env.BATCH_DEFAULTS_FILE),
     prices: loadPriceTable(env.BATCH_PRICES_FILE),
@@ -52,6 +56,25 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
 export function createBedrockClient(settings: AppConfig['bedrock'] & { credentials?: S3Settings['credentials'] }): BedrockClient {
   return new BedrockClient({ region: settings.region, endpoint: settings.endpoint, credentials: settings.credentials });
+}
+
+/**
+ * The bedrock-runtime client for on-demand calls, built like the control-plane one. Over HTTP/1.1:
+ * the SDK's default HTTP/2 handler exists for the bidirectional streaming operations, which we do
+ * not use; InvokeModel and Converse are plain request/response (boto3 sends them over HTTP/1.1 too),
+ * and the local emulator speaks HTTP/1.1. maxAttempts 1: the on-demand activity paces and retries
+ * throttled calls itself, within its own bound, so the SDK must not add retries of its own.
+ */
+export function createBedrockRuntimeClient(
+  settings: AppConfig['bedrock'] & { credentials?: S3Settings['credentials'] },
+): BedrockRuntimeClient {
+  return new BedrockRuntimeClient({
+    region: settings.region,
+    endpoint: settings.runtimeEndpoint ?? settings.endpoint,
+    credentials: settings.credentials,
+    requestHandler: new NodeHttpHandler(),
+    maxAttempts: 1,
+  });
 }
 
 export function activityDepsFrom(config: AppConfig): ActivityDeps {
@@ -66,5 +89,5 @@ export function activityDepsFrom(config: AppConfig): ActivityDeps {
 }
 
 export function createAwsClients(config: Pick<AppConfig, 's3' | 'bedrock'>) {
-  return { s3: createS3Client(config.s3), bedrock: createBedrockClient(config.bedrock) };
+  return { s3: createS3Client(config.s3), bedrock: createBedrockClient(config.bedrock), bedrockRuntime: createBedrockRuntimeClient(config.bedrock) };
 }

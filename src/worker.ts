@@ -1,6 +1,9 @@
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { ActivityDeps, createActivities } from './activities';
 import { activityDepsFrom, loadAppConfig } from './config';
+import { describeTemporal, explainConnectFailure, nativeConnectionOptions } from './temporalConnection';
+import { installRuntime } from './telemetry';
+import { ensureBatchSearchAttributes } from './searchAttributeSetup';
 
 export interface BatchWorkerOptions {
   connection: NativeConnection;
@@ -25,15 +28,19 @@ export function createBatchWorker(opts: BatchWorkerOptions): Promise<Worker> {
 }
 
 async function main(): Promise<void> {
+  // Before any connection: metrics exporter and log format are fixed for the process (BATCH_METRICS_ADDRESS, BATCH_LOG_FORMAT).
+  installRuntime();
   const config = loadAppConfig();
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await explainConnectFailure(config.temporal, NativeConnection.connect(nativeConnectionOptions(config.temporal)));
+  await ensureBatchSearchAttributes(connection.operatorService, config.temporal.namespace);
   const worker = await createBatchWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     deps: activityDepsFrom(config),
   });
-  console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
+  console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${describeTemporal(config.temporal)}`);
+  if (process.env.BATCH_METRICS_ADDRESS) console.log(`Prometheus metrics on http://${process.env.BATCH_METRICS_ADDRESS}/metrics`);
   await worker.run();
   await connection.close();
 }

@@ -8,13 +8,15 @@ import { readLineBatches } from '../io/lineSplitter';
 import { JoinCounts, estimateBatchBytes, joinBatch } from '../core/join';
 import { RecordResult, outputLineParser } from '../core/outputLine';
 import { resolveModelAdapter } from '../models/registry';
-import { outputFileIndex, outputFileUri, shardPaths } from '../shared/paths';
+import { onDemandOutputPrefix, outputFileIndex, outputFileUri, shardPaths } from '../shared/paths';
+import { ON_DEMAND_JOB_ID, onDemandBilledTokens } from './onDemandOutputs';
 import { shardInputFiles } from './shardLookup';
 import { ResolvedRun, ShardJob, ShardOutcome } from '../shared/types';
 import { shardStatusOf, unansweredReason } from '../core/outcome';
 import type { Task } from '../models/types';
 import { ActivityDeps } from './deps';
 import { jobIdOfArn } from '../shared/jobNames';
+import { costOf } from '../core/cost';
 
 export interface CollectShardRequest {
   run: ResolvedRun;
@@ -29,6 +31,8 @@ export interface CollectShardRequest {
   failure?: { code: string; message: string };
   /** The rows were never sent to Bedrock (the budget ran out): the shard is `not_submitted`. */
   notSubmitted?: boolean;
+  /** Also read the answers of the shard's small remainder called on demand (answerOnDemand), after every job's. */
+  onDemand?: boolean;
 }
 
 const HEARTBEAT_EVERY_LINES = 5_000;
@@ -89,13 +93,13 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
     const lastJob = jobs[jobs.length - 1];
     const jobId = lastJob ? jobIdOfArn(lastJob.jobArn) : undefined;
     const results = new Map<string, RecordResult>();
+    // Rows answered on demand: their line tokens, taken out of the batch counts when those come from lines.
+    const onDemand = { answered: 0, rejected: 0, inputTokens: 0, outputTokens: 0 };
     async function readResults() {
       const parse = outputLineParser(adapter);
       let lines = 0;
-      for (const job of jobs) {
-        const id = jobIdOfArn(job.jobArn);
-        const tagged = jobs.length > 1;
-        for await (const object of listObjects(deps.s3, `${paths.bedrockOutput}${id}/`)) {
+      const readFolder = async (prefix: string, tag: string | undefined, onDemandLines = false) => {
+        for await (const object of listObjects(deps.s3, prefix)) {
           if (!object.key.endsWith('.jsonl.out')) continue;
           const { body } = await openObjectStream(deps.s3, object.uri);
           // `reuse`: the parser copies what it keeps (ids, vectors, decoded text) out of each line.
@@ -106,13 +110,25 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
               // An answer stands; a record error is replaced by a later job's line for that record.
               const earlier = results.get(result.recordId);
               if (earlier && earlier.errorCode === undefined) continue;
-              if (tagged) result.jobId = id;
+              if (tag) result.jobId = tag;
               results.set(result.recordId, result);
+              if (onDemandLines) {
+                if (result.errorCode === undefined) onDemand.answered += 1;
+                else onDemand.rejected += 1;
+                onDemand.inputTokens += result.inputTokens ?? 0;
+                onDemand.outputTokens += result.outputTokens ?? 0;
+              }
               if (++lines % HEARTBEAT_EVERY_LINES === 0) Context.current().heartbeat({ lines });
             }
           }
         }
+      };
+      for (const job of jobs) {
+        const id = jobIdOfArn(job.jobArn);
+        await readFolder(`${paths.bedrockOutput}${id}/`, jobs.length > 1 ? id : undefined);
       }
+      // On-demand answers come last: they fill what no job answered, as a later attempt's would.
+      if (req.onDemand) await readFolder(onDemandOutputPrefix(run.runUri, shardIndex), ON_DEMAND_JOB_ID, true);
     }
     const unanswered = req.failure ?? unansweredReason(lastJob, req.attempts, run.maxJobAttempts);
     // The snapshot's first batch is fetched and decoded while the output lines stream in, so the
@@ -156,6 +172,12 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
     // The manifests are what Bedrock bills, and the only token count for families whose records carry none.
     const billed = await readBilledTokens(deps, paths.bedrockOutput, jobs);
     if (billed) Object.assign(counts, billed);
+    else {
+      // Counted from lines: the on-demand rows' tokens are billed apart, at the on-demand price.
+      counts.inputTokens -= onDemand.inputTokens;
+      counts.outputTokens -= onDemand.outputTokens;
+    }
+    const onDemandBilled = req.onDemand ? await onDemandBilledTokens(deps.s3, onDemandOutputPrefix(run.runUri, shardIndex)) : undefined;
     const status = shardStatusOf(counts, req.notSubmitted);
     return {
       shardIndex,
@@ -168,6 +190,8 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
       ...counts,
       files,
       jobs,
+      ...(req.onDemand ? { onDemand: { answered: onDemand.answered, rejected: onDemand.rejected, ...(onDemandBilled ?? onDemand) } } : {}),
+      batchCostUsd: costOf(deps.prices, run.modelId, counts.inputTokens, counts.outputTokens).batchCost,
     };
   }
 

@@ -1,4 +1,5 @@
 import type { BedrockClient } from '@aws-sdk/client-bedrock';
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RunDefaults } from '../core/runConfig';
 import type { PriceTable } from '../core/cost';
@@ -15,6 +16,8 @@ export interface ThreadSettings {
 export interface ActivityDeps {
   s3: S3Client;
   bedrock: BedrockClient;
+  /** For on-demand calls on a shard's small remainder; a worker built without one refuses that option's activity. */
+  bedrockRuntime?: BedrockRuntimeClient;
   templatesDir: string;
   defaults: RunDefaults;
   prices: PriceTable;

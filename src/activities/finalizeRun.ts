@@ -3,7 +3,7 @@ import { headObject, listObjects, readObjectText, s3RangeBlob, writeObject } fro
 import { readParquetInfo } from '../io/parquetRead';
 import type { Schema } from 'apache-arrow';
 import { resultFields } from '../core/outputSchema';
-import { costOf } from '../core/cost';
+import { CostReport, costOf } from '../core/cost';
 import { MAX_SHARDS_LISTED, runOutcome } from '../core/outcome';
 import { outputFileIndex, runFiles } from '../shared/paths';
 import { BudgetStop, PreparedShards, ResolvedRun, RunSummary, RunTotals } from '../shared/types';
@@ -79,6 +79,7 @@ export function makeFinalizeRun(deps: ActivityDeps) {
       inputTokens: totals.inputTokens,
       outputTokens: totals.outputTokens,
       cost: costOf(deps.prices, run.modelId, totals.inputTokens, totals.outputTokens),
+      ...(totals.onDemand ? { onDemand: { ...totals.onDemand, cost: onDemandCost(deps, run.modelId, totals.onDemand) } } : {}),
       estimate: prepared.estimate,
       ...(budget ? { budget } : {}),
       outputUris: parts.map((p) => p.uri),
@@ -107,6 +108,12 @@ export function makeFinalizeRun(deps: ActivityDeps) {
     await writeObject(deps.s3, files.summary, JSON.stringify(summary, null, 1), 'application/json');
     return summary;
   };
+}
+
+/** The on-demand calls' bill: the price table's own (on-demand) rate, with no batch figure beside it to mislead. */
+function onDemandCost(deps: ActivityDeps, modelId: string, tokens: { inputTokens: number; outputTokens: number }): CostReport {
+  const { batchCost: _, ...report } = costOf(deps.prices, modelId, tokens.inputTokens, tokens.outputTokens);
+  return report;
 }
 
 export interface ManifestColumn {

@@ -2,6 +2,7 @@ import { makeBedrockJobActivities } from './bedrockJobs';
 import { makeCollectShard } from './collectShard';
 import { ActivityDeps } from './deps';
 import { makeFinalizeRun } from './finalizeRun';
+import { makeOnDemand } from './onDemand';
 import { makeRecordIncompleteRun } from './incompleteRun';
 import { makePrepareParts } from './prepareParts';
 import { makeRedrive } from './redrive';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...makeBedrockJobActivities(deps),
     ...makeCollectShard(deps),
     ...makeRedrive(deps),
+    ...makeOnDemand(deps),
     finalizeRun: makeFinalizeRun(deps),
     recordIncompleteRun: makeRecordIncompleteRun(deps),
   };

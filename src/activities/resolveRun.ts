@@ -92,6 +92,8 @@ export function makeResolveRun(deps: ActivityDeps) {
         budgetUsd: run.budgetUsd,
         maxRecords: run.maxRecords,
         quotaWaitMinutes: run.quotaWaitMinutes,
+        smallRemainder: run.smallRemainder,
+        onDemandRequestsPerSecond: run.onDemandRequestsPerSecond,
         columns,
       };
     });

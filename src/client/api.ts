@@ -2,15 +2,21 @@ import { createHash } from 'node:crypto';
 import { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { progressQuery } from '../shared/messages';
+import { rootMessage } from '../shared/errors';
+import { causeChain } from './runResult';
 import { ClientRunInput, resolveLocalInput } from './localInput';
 import { BATCH_RUN_WORKFLOW, BatchRunProgress, RunInput, RunSummary, TASK_QUEUE } from '../shared/types';
 import type { batchRun } from '../workflows';
+import type { RunEstimate } from '../core/estimate';
+import { runStartMetadata } from './runMetadata';
 
 export interface StartOptions {
   workflowId?: string;
   taskQueue?: string;
   /** Needed only when `input.file` names a local CSV to upload first. */
   s3?: S3Client;
+  /** An estimate the caller already has (say from `estimate`): shown in the run's static details. */
+  estimate?: RunEstimate;
 }
 
 /**
@@ -34,6 +40,7 @@ export async function startBatchRun(
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     workflowId: opts.workflowId ?? defaultWorkflowId(input),
     args: [input],
+    ...runStartMetadata(input, opts.estimate),
   });
 }
 
@@ -52,7 +59,9 @@ export interface RunStatus {
   /** Running shards stuck retrying (a full job quota, denied access, S3 down, …); the first 20. */
   retrying?: ShardRetry[];
   summary?: RunSummary;
+  /** A run that failed, was cancelled or terminated: the root cause, and every message down its cause chain. */
   failure?: string;
+  causeChain?: string;
 }
 
 export async function getRunStatus(client: Client, workflowId: string): Promise<RunStatus> {
@@ -64,11 +73,12 @@ export async function getRunStatus(client: Client, workflowId: string): Promise<
     return { workflowId, status, progress, retrying: await retryingShards(client, workflowId) };
   }
   if (status === 'COMPLETED') return { workflowId, status, summary: await handle.result() };
-  const failure = await handle.result().then(
+  // Root cause first: "Workflow execution failed" says nothing; what failed inside it does.
+  const error = await handle.result().then(
     () => undefined,
-    (err: Error) => (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message),
+    (err: unknown) => err,
   );
-  return { workflowId, status, failure };
+  return { workflowId, status, ...(error === undefined ? {} : { failure: rootMessage(error), causeChain: causeChain(error) }) };
 }
 
 /** Failure types that are how a healthy shard waits (the poll of a running job), not trouble. */

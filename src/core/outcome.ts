@@ -47,6 +47,15 @@ export function addShardOutcome(totals: RunTotals, o: ShardOutcome): void {
   totals.failed += o.failed;
   totals.inputTokens += o.inputTokens;
   totals.outputTokens += o.outputTokens;
+  if (o.batchCostUsd !== undefined) totals.batchCostUsd = (totals.batchCostUsd ?? 0) + o.batchCostUsd;
+  if (o.onDemand) {
+    totals.onDemand ??= { answered: 0, rejected: 0, inputTokens: 0, outputTokens: 0 };
+    const sum = totals.onDemand;
+    sum.answered += o.onDemand.answered;
+    sum.rejected += o.onDemand.rejected;
+    sum.inputTokens += o.onDemand.inputTokens;
+    sum.outputTokens += o.onDemand.outputTokens;
+  }
   // Outcomes recorded before record errors were told apart count every failed row as unanswered.
   totals.recordErrors = (totals.recordErrors ?? 0) + (o.recordErrors ?? 0);
   totals.unanswered = (totals.unanswered ?? 0) + (o.unanswered ?? o.failed - (o.recordErrors ?? 0));

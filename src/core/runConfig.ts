@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ModelParams, Task } from '../models/types';
 import { DEFAULT_QUOTA_WAIT_MINUTES } from './outcome';
-import { DatasetSource, InvocationType, ResolvedRun, RunInput } from '../shared/types';
+import { DatasetSource, InvocationType, ResolvedRun, RunInput, SmallRemainder } from '../shared/types';
 
 /** The settings a run may omit; their defaults come from config/defaults.json. */
 export type RunDefaults = Pick<
@@ -15,7 +15,25 @@ export type RunDefaults = Pick<
   | 'partBytes'
   | 'prepareConcurrency'
   | 'quotaWaitMinutes'
+  | 'smallRemainder'
+  | 'onDemandRequestsPerSecond'
 >;
+
+/**
+ * Small remainders stay error rows unless a run asks for on-demand calls: those cost the on-demand
+ * price (twice batch's), draw on the same per-model requests- and tokens-per-minute quotas as the
+ * account's live traffic, and many models answer on demand only through an inference profile
+ * (a bare id batch accepts can be refused on demand). A run that wants every row answered opts in.
+ */
+export const DEFAULT_SMALL_REMAINDER: SmallRemainder = 'error-rows';
+/**
+ * One call a second per shard: 60 a minute stays under the smallest default on-demand
+ * requests-per-minute quotas of the large models, so a run does not throttle the account's live
+ * traffic, and a remainder (under 100 records) still finishes within two minutes.
+ */
+export const DEFAULT_ON_DEMAND_RPS = 1;
+/** Shards run at once (maxConcurrentJobs) multiply this, so it is bounded. */
+export const MAX_ON_DEMAND_RPS = 20;
 
 
 /** Input bytes (CSV bytes, Parquet uncompressed bytes) one preprocessing activity takes on. */
@@ -44,12 +62,14 @@ export interface CheckedRunInput extends RunDefaults {
   runName: string;
   budgetUsd?: number;
   maxRecords?: number;
+  smallRemainder: SmallRemainder;
+  onDemandRequestsPerSecond: number;
 }
 
 const KNOWN_KEYS = new Set([
   'input', 'task', 'promptId', 'modelId', 'invocationType', 'modelParams', 'outputUri', 'roleArn', 'maxRecordsPerJob', 'maxConcurrentJobs',
   'jobTimeoutHours', 'pollIntervalSeconds', 'maxJobAttempts', 'runName', 'shardsPerPage', 'budgetUsd', 'maxRecords', 'continuation',
-  'partBytes', 'prepareConcurrency', 'quotaWaitMinutes',
+  'partBytes', 'prepareConcurrency', 'quotaWaitMinutes', 'smallRemainder', 'onDemandRequestsPerSecond',
 ]);
 const ROLE_ARN = /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/;
 const PROMPT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -122,6 +142,15 @@ export function checkRunInput(raw: unknown, defaults: RunDefaults): CheckedRunIn
     problems.push(`budgetUsd must be a positive number of US dollars, got ${JSON.stringify(input.budgetUsd)}`);
   }
 
+  const smallRemainder = input.smallRemainder ?? defaults.smallRemainder ?? DEFAULT_SMALL_REMAINDER;
+  if (smallRemainder !== 'on-demand' && smallRemainder !== 'error-rows') {
+    problems.push(`smallRemainder must be "on-demand" or "error-rows", got ${JSON.stringify(smallRemainder)}`);
+  }
+  const rps = input.onDemandRequestsPerSecond ?? defaults.onDemandRequestsPerSecond ?? DEFAULT_ON_DEMAND_RPS;
+  if (typeof rps !== 'number' || !Number.isFinite(rps) || rps < 0.1 || rps > MAX_ON_DEMAND_RPS) {
+    problems.push(`onDemandRequestsPerSecond must be a number from 0.1 to ${MAX_ON_DEMAND_RPS}, got ${JSON.stringify(rps)}`);
+  }
+
   const checked: CheckedRunInput = {
     inputUri,
     source: source as DatasetSource,
@@ -144,6 +173,8 @@ export function checkRunInput(raw: unknown, defaults: RunDefaults): CheckedRunIn
     prepareConcurrency: intIn(problems, 'prepareConcurrency', input.prepareConcurrency, defaults.prepareConcurrency ?? 4, 1, 256),
     quotaWaitMinutes: intIn(problems, 'quotaWaitMinutes', input.quotaWaitMinutes, defaults.quotaWaitMinutes ?? DEFAULT_QUOTA_WAIT_MINUTES, 1, 7 * 24 * 60),
     budgetUsd: input.budgetUsd,
+    smallRemainder,
+    onDemandRequestsPerSecond: rps,
     maxRecords: input.maxRecords === undefined ? undefined : intIn(problems, 'maxRecords', input.maxRecords, 0, 1, Number.MAX_SAFE_INTEGER),
   };
   if (problems.length) throw new RunInputError(problems);

@@ -113,6 +113,16 @@ export class ModelCatalog {
   }
 
   /**
+   * InvokeModel/Converse's check: does the id name a model or system-defined profile offered in this
+   * Region? ARNs of other kinds (application profiles, custom models) are taken as given.
+   */
+  offersForInference(modelId: string): boolean {
+    const id = parse(modelId);
+    if (id.kind === 'other') return true;
+    return Boolean(id.kind === 'model' ? this.foundationModel(modelId) : this.inferenceProfile(modelId));
+  }
+
+  /**
    * Create's check: an id that names nothing in this Region is an invalid model identifier; a real
    * model that batch does not run here (in that form) gets AWS's opaque "request is not valid".
    * ARNs of other kinds (application profiles, custom models) are left to the caller.

@@ -1,4 +1,4 @@
-/** The error shapes Bedrock models for the job operations, with the HTTP status each one travels with. */
+/** The error shapes Bedrock models for the job operations and the runtime's InvokeModel/Converse, with the HTTP status each one travels with. */
 export const ERROR_STATUS = {
   ValidationException: 400,
   ConflictException: 400,
@@ -9,6 +9,11 @@ export const ERROR_STATUS = {
   UnknownOperationException: 404,
   ThrottlingException: 429,
   InternalServerException: 500,
+  // bedrock-runtime's own shapes (InvokeModel, Converse), statuses from its service model.
+  ModelTimeoutException: 408,
+  ModelErrorException: 424,
+  ModelNotReadyException: 429,
+  ServiceUnavailableException: 503,
 } as const;
 
 export type ErrorShape = keyof typeof ERROR_STATUS;

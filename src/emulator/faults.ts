@@ -20,10 +20,14 @@ export interface Faults {
   partialJobsNamed?: string[];
   /** Jobs whose name contains any of these are forgotten once created, as after a restart of the service: Get and Stop answer 404 ResourceNotFoundException, List omits them, they never run. */
   forgetJobsNamed?: string[];
+  /** The next N InvokeModel/Converse calls answer 429 ThrottlingException. */
+  throttleNextInvokes?: number;
+  /** The next N InvokeModel/Converse calls are served; every later one answers 403 AccessDeniedException until faults change (a worker losing access mid-way). */
+  denyInvokesAfter?: number;
 }
 
 const NAME_LISTS = ['recordErrorIds', 'failJobsNamed', 'rejectCreatesNamed', 'stopJobsNamed', 'expireJobsNamed', 'partialJobsNamed', 'forgetJobsNamed'] as const;
-const COUNTS = ['recordErrorEvery', 'failNextJobs', 'throttleNextCreates', 'delayCreatesMs'] as const;
+const COUNTS = ['recordErrorEvery', 'failNextJobs', 'throttleNextCreates', 'delayCreatesMs', 'throttleNextInvokes', 'denyInvokesAfter'] as const;
 
 /** Checks a Faults value that came over HTTP; throws naming the first field that is not what Faults declares. */
 export function parseFaults(body: unknown): Faults {
@@ -73,6 +77,19 @@ export class FaultState {
     return this.take('failNextJobs');
   }
 
+  takeInvokeThrottle(): boolean {
+    return this.take('throttleNextInvokes');
+  }
+
+  /** Counts one runtime call against denyInvokesAfter: true once the served calls are used up. */
+  invokeDenied(): boolean {
+    const left = this.faults.denyInvokesAfter;
+    if (left === undefined) return false;
+    if (left === 0) return true;
+    this.faults.denyInvokesAfter = left - 1;
+    return false;
+  }
+
   rejectsByName(jobName: string): boolean {
     return this.named('rejectCreatesNamed', jobName);
   }
@@ -109,7 +126,7 @@ export class FaultState {
     return (this.faults[key] ?? []).some((part) => jobName.includes(part));
   }
 
-  private take(key: 'throttleNextCreates' | 'failNextJobs'): boolean {
+  private take(key: 'throttleNextCreates' | 'failNextJobs' | 'throttleNextInvokes'): boolean {
     const n = this.faults[key] ?? 0;
     if (n <= 0) return false;
     this.faults[key] = n - 1;

@@ -7,6 +7,7 @@ import { DEFAULT_LIMITS, InputError, validateInput } from './input';
 import { Job, JobStatus, JobStore, ListQuery, isActive, isTerminal } from './jobStore';
 import { minRecordsPerJob, modelFamily, supportsConverse } from './models';
 import { processJob, sleepUnless } from './processing';
+import { RuntimeService, RuntimeStats } from './runtime';
 import { validateCreateRequest } from './validation';
 
 export interface Timing {
@@ -47,6 +48,8 @@ export interface EngineStats {
   activeJobs: number;
   peakActiveJobs: number;
   stopRequests: number;
+  /** bedrock-runtime calls (InvokeModel, Converse) and how they were answered. */
+  runtime: RuntimeStats;
   jobs: Array<{ jobArn: string; jobName: string; status: string; modelId: string; clientRequestToken?: string; recordCount?: number }>;
 }
 
@@ -60,6 +63,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export class JobEngine {
   readonly store: JobStore;
   readonly faults = new FaultState();
+  readonly runtime: RuntimeService;
   private readonly arnPrefix: string;
   private counters = { createRequests: 0, jobsCreated: 0, stopRequests: 0 };
   private activeJobs = 0;
@@ -74,6 +78,7 @@ export class JobEngine {
   ) {
     this.arnPrefix = `arn:aws:bedrock:${cfg.region}:${cfg.accountId}:model-invocation-job/`;
     this.store = new JobStore(this.arnPrefix);
+    this.runtime = new RuntimeService(cfg.catalog, this.faults);
   }
 
   isClosed(): boolean {
@@ -194,6 +199,7 @@ export class JobEngine {
       ...this.counters,
       activeJobs: this.activeJobs,
       peakActiveJobs: this.peakActiveJobs,
+      runtime: this.runtime.stats(),
       jobs: this.store.all().map((j) => {
         const entry: EngineStats['jobs'][number] = { jobArn: j.jobArn, jobName: j.request.jobName, status: j.status, modelId: j.request.modelId };
         if (j.request.clientRequestToken !== undefined) entry.clientRequestToken = j.request.clientRequestToken;
@@ -206,6 +212,7 @@ export class JobEngine {
   resetStats(): void {
     this.counters = { createRequests: 0, jobsCreated: 0, stopRequests: 0 };
     this.peakActiveJobs = this.activeJobs;
+    this.runtime.resetStats();
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import { ApiError, validation } from './errors';
 import { Faults, parseFaults } from './faults';
 import type { JobEngine } from './jobEngine';
 import { ALL_STATUSES, ListQuery, jobView } from './jobStore';
+import { RuntimeReply } from './runtime';
 import { validateTagList } from './validation';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -145,6 +146,10 @@ async function route(engine: JobEngine, defaultPageSize: number, req: IncomingMe
   const [head, id, tail] = parts;
 
   if (head === '_emulator') return adminRoute(engine, method, parts, req);
+  // bedrock-runtime shares the server: its routes start with /model/, which no control-plane route uses.
+  if (method === 'POST' && head === 'model' && parts.length === 3 && (tail === 'invoke' || tail === 'converse')) {
+    return engine.runtime.call(tail, decodeId(id), req);
+  }
   if (method === 'GET' && head === 'foundation-models' && parts.length === 2) {
     return engine.foundationModel(checkIdentifier('modelIdentifier', decodeId(id), FOUNDATION_MODEL_ID));
   }
@@ -196,7 +201,7 @@ export function createBedrockServer(engine: JobEngine, defaultPageSize: number):
   return createServer((req, res) => {
     const requestId = randomUUID();
     route(engine, defaultPageSize, req).then(
-      (body) => send(res, requestId, 200, body),
+      (body) => (body instanceof RuntimeReply ? send(res, requestId, 200, body.body, body.headers) : send(res, requestId, 200, body)),
       (err: unknown) => {
         if (err instanceof ApiError) return sendError(res, requestId, err);
         sendError(res, requestId, new ApiError('InternalServerException', `Internal server error: ${String(err)}`));

@@ -1,5 +1,6 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { findOnPath } from './bin';
+import { track } from './children';
 import { freePort, waitFor } from './ports';
 
 /**
@@ -33,6 +34,7 @@ export async function startMotoServer(opts: { port?: number; host?: string; exec
   const child: ChildProcess = spawn(command, [...args, '-H', host, '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  track(child);
   let stderr = '';
   child.stderr?.on('data', (chunk) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

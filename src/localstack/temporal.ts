@@ -4,7 +4,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { findOnPath, isExecutable, repoRoot } from './bin';
+import { track } from './children';
 import { freePort, waitFor } from './ports';
+import { BATCH_SEARCH_ATTRIBUTES } from '../shared/searchAttributes';
 
 export type SearchAttributeTypeName = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
@@ -17,7 +19,11 @@ export interface TemporalDevServerOptions {
   dbFilename?: string;
   /** Namespace to create at launch and to check for readiness; `default` by default. */
   namespace?: string;
-  /** Custom search attributes to register in `namespace` (also on an existing db file). */
+  /**
+   * Custom search attributes to register in `namespace` (also on an existing db file). By default
+   * the ones batch runs upsert ({@link BATCH_SEARCH_ATTRIBUTES}): a run upserting one the namespace
+   * lacks fails its workflow task, so every local stack has them unless told otherwise (`{}`).
+   */
   searchAttributes?: Record<string, SearchAttributeTypeName>;
   /** `--dynamic-config-value KEY=JSON` pairs; values are JSON-encoded. */
   dynamicConfig?: Record<string, unknown>;
@@ -92,20 +98,6 @@ function goPath(): string {
   return process.env.GOPATH?.split(':')[0] || join(homedir(), 'go');
 }
 
-/** Servers still running, killed if this process exits without stopping them. */
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function track(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
-    });
-  }
-}
-
 function tcpOpen(port: number, host = HOST): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = netConnect({ port, host });
@@ -130,7 +122,7 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions = {}
   const port = opts.port ?? (await freePort(HOST));
   const uiPort = opts.uiPort === false ? undefined : (opts.uiPort ?? (await freePort(HOST)));
   const namespace = opts.namespace ?? 'default';
-  const searchAttributes = opts.searchAttributes ?? {};
+  const searchAttributes = opts.searchAttributes ?? BATCH_SEARCH_ATTRIBUTES;
   const address = `${HOST}:${port}`;
 
   const args = ['server', 'start-dev', '--ip', HOST, '--port', String(port)];

@@ -22,6 +22,14 @@ export function redriveInputUri(runUri: string, shardIndex: number, attempt: num
   return `${runUri.replace(/\/+$/, '')}/bedrock-input/redrive/${name}/${name}.jsonl`;
 }
 
+/**
+ * Answers of a shard's small remainder called on demand, in batch output lines (`*.jsonl.out`), one
+ * object per chunk of records. Beside the job folders (Bedrock job ids are 12 alphanumerics, never this).
+ */
+export function onDemandOutputPrefix(runUri: string, shardIndex: number): string {
+  return `${shardPaths(runUri, shardIndex).bedrockOutput}on-demand/`;
+}
+
 /** Files of the k-th shard cut by preprocessing part `part`; the shard manifest gives each its run-wide index. */
 export function partShardPaths(runUri: string, part: number, k: number) {
   const base = runUri.replace(/\/+$/, '');

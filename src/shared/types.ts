@@ -9,6 +9,13 @@ import type { RunEstimate } from '../core/estimate';
 
 export type { InvocationType };
 
+/**
+ * What becomes of a shard's records left without an answer that are too few for a batch job
+ * (Bedrock's minimum is 100): `on-demand` answers them with InvokeModel/Converse at the on-demand
+ * price, `error-rows` writes their rows with the reason.
+ */
+export type SmallRemainder = 'on-demand' | 'error-rows';
+
 /** Where rows come from. Hugging Face datasets are read from the Hub's Parquet conversion (`config` defaults to `default`). */
 export type DatasetSource = { s3Uri: string } | { huggingFace: { datasetId: string; split: string; config?: string } };
 
@@ -49,6 +56,10 @@ export interface RunInput {
   prepareConcurrency?: number;
   /** Minutes a shard waits for a job slot while Bedrock answers quota-full or throttles its submit, before its rows are written with the reason. */
   quotaWaitMinutes?: number;
+  /** A shard's remainder under 100 records (too few to re-drive as a batch job): `error-rows` (default) or `on-demand`. */
+  smallRemainder?: SmallRemainder;
+  /** On-demand calls per second per shard, when smallRemainder is `on-demand` (default 1, at most 20). */
+  onDemandRequestsPerSecond?: number;
 }
 
 /** RunInput with defaults applied, checked, and tied to the run's business identity. */
@@ -82,6 +93,9 @@ export interface ResolvedRun {
   maxRecords?: number;
   /** Absent in runs resolved before the quota wait was bounded. */
   quotaWaitMinutes?: number;
+  /** Absent in runs resolved before the option existed: their small remainders stay error rows. */
+  smallRemainder?: SmallRemainder;
+  onDemandRequestsPerSecond?: number;
   columns: string[];
   /**
    * Set on the slim run that workflows carry: `template` and `modelParams.system` are left out
@@ -199,6 +213,18 @@ export interface ShardOutcome {
   unanswered?: number;
   /** Every job the shard ran, in attempt order. Absent in older histories. */
   jobs?: ShardJob[];
+  /** The records of a small remainder sent on demand, and what they were billed (its tokens are not in inputTokens/outputTokens, which are batch tokens). */
+  onDemand?: OnDemandCounts;
+  /** Its tokens at the batch price (undefined when the price table lacks the model). Absent in older histories. */
+  batchCostUsd?: number;
+}
+
+/** On-demand calls of a shard or a run: records answered or rejected, and the tokens they were billed at the on-demand price. */
+export interface OnDemandCounts {
+  answered: number;
+  rejected: number;
+  inputTokens: number;
+  outputTokens: number;
 }
 
 export interface BudgetStop {
@@ -219,6 +245,8 @@ export interface RunTotals {
   outputTokens: number;
   /** Estimated batch cost (max output) of the jobs submitted so far, for the budget. Absent in older histories. */
   committedCostUsd?: number;
+  /** What the finished shards' billed tokens cost at the batch price, for the run's current details. Absent in older histories. */
+  batchCostUsd?: number;
   /** First few failed shards, for the summary; bounded so history stays small. */
   failedShards: Array<{ shardIndex: number; message?: string }>;
   /** Shards by how they ended (shardsFailed counts `failed`), and failed rows split by why. Absent in older histories. */
@@ -229,6 +257,8 @@ export interface RunTotals {
   unanswered?: number;
   /** First few partial shards, as failedShards. */
   partialShards?: Array<{ shardIndex: number; message?: string }>;
+  /** Small remainders answered on demand, summed over shards. Absent until a shard used it. */
+  onDemand?: OnDemandCounts;
 }
 
 /**
@@ -255,6 +285,8 @@ export interface RunSummary {
   outputTokens: number;
   /** What the tokens above cost at the price table's batch rate. */
   cost: CostReport;
+  /** Small remainders answered with on-demand calls: not in the tokens above, priced at the on-demand rate (`cost.onDemandCost`). */
+  onDemand?: OnDemandCounts & { cost: CostReport };
   /** What preprocessing projected: input tokens counted, output bounded by max tokens. */
   estimate: PreparedShards['estimate'];
   /** Set when the budget stopped submissions: the limit, what was committed, and the rows left out. */

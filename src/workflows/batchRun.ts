@@ -32,6 +32,7 @@ import {
   emptyTotals,
 } from '../shared/types';
 import { REDRIVE_PATCH, bedrockJob } from './bedrockJob';
+import { RunBoard } from './runBoard';
 
 // Reads only headers and footers: a short timeout so a worker lost meanwhile costs little.
 const { resolveRun } = proxyActivities<Activities>({
@@ -78,7 +79,7 @@ function checkWorkflowArgument(input: unknown): void {
 }
 
 /** Input parts become shard files in parallel activities (any worker takes one); then one manifest. */
-async function prepareInParts(run: ResolvedRun, progress: BatchRunProgress): Promise<PreparedShards> {
+async function prepareInParts(run: ResolvedRun, progress: BatchRunProgress, board: RunBoard): Promise<PreparedShards> {
   const { parts } = await planPreparation(run);
   progress.partsTotal = parts.length;
   progress.partsDone = 0;
@@ -89,6 +90,7 @@ async function prepareInParts(run: ResolvedRun, progress: BatchRunProgress): Pro
       const part = parts[next++];
       prepared[part.index] = await preparePart({ run, part });
       progress.partsDone = (progress.partsDone ?? 0) + 1;
+      board.phase();
     }
   };
   await Promise.all(Array.from({ length: Math.min(run.prepareConcurrency ?? 1, parts.length) }, lane));
@@ -123,12 +125,12 @@ async function recordFailedShard(run: ResolvedRun, shardIndex: number, err: unkn
  * nothing is paid twice. The old shard workflows are left to finish: cancelling one would stop
  * the job both are following.
  */
-async function startShard(run: ResolvedRun, prepared: PreparedShards, shardIndex: number) {
+async function startShard(run: ResolvedRun, prepared: PreparedShards, shardIndex: number, board: RunBoard) {
   const workflowId = `${workflowInfo().workflowId}/shard-${shardIndex}`;
   const options = {
     args: [{ run, shardIndex }] as [ShardJobInput],
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-    staticSummary: `shard ${shardIndex} of ${prepared.shardCount}`,
+    ...board.shardOptions(run, prepared, shardIndex),
   };
   try {
     return await startChild(bedrockJob, { ...options, workflowId });
@@ -200,30 +202,35 @@ export async function batchRun(input: BatchRunWorkflowInput): Promise<RunSummary
   checkWorkflowArgument(input);
   const progress: BatchRunProgress = { phase: 'resolving', shardsStarted: 0, shardsRunning: 0, totals: emptyTotals() };
   setHandler(progressQuery, () => progress);
+  const board = new RunBoard(progress);
 
   let run: ResolvedRun;
   if (input.continuation) {
     run = input.continuation.run;
     progress.totals = input.continuation.totals;
   } else {
+    board.started(input.modelId);
     const { continuation: _ignored, ...runInput } = input;
     run = await resolveRun(runInput);
   }
   progress.runKey = run.runKey;
-  return listingLeftoversOnFailure(run, () => runResolved(input, run, progress));
+  board.resolved(run, input.continuation?.prepared);
+  return listingLeftoversOnFailure(run, () => runResolved(input, run, progress, board));
 }
 
 /** Everything after resolving: preprocessing (unless continued), one page of shards, then finalizing or continuing as new. */
-async function runResolved(input: BatchRunWorkflowInput, run: ResolvedRun, progress: BatchRunProgress): Promise<RunSummary> {
+async function runResolved(input: BatchRunWorkflowInput, run: ResolvedRun, progress: BatchRunProgress, board: RunBoard): Promise<RunSummary> {
   let prepared: PreparedShards;
   if (input.continuation) {
     prepared = input.continuation.prepared;
   } else {
     progress.phase = 'preparing';
+    board.phase();
     // Runs whose history holds the one-activity preprocessing replay it; new runs prepare in parts.
-    prepared = patched('prepare-in-parts') ? await prepareInParts(run, progress) : await prepareShards(run);
+    prepared = patched('prepare-in-parts') ? await prepareInParts(run, progress, board) : await prepareShards(run);
   }
   Object.assign(progress, { phase: 'running', runKey: run.runKey, shardCount: prepared.shardCount, rowCount: prepared.rowCount });
+  board.preparedShards(prepared);
 
   const cursor = input.continuation?.cursor ?? 0;
   progress.shardsStarted = cursor;
@@ -244,7 +251,7 @@ async function runResolved(input: BatchRunWorkflowInput, run: ResolvedRun, progr
       }
       totals.committedCostUsd = committed + shardCost;
       const shardIndex = next;
-      const child = await startShard(run, prepared, shardIndex);
+      const child = await startShard(run, prepared, shardIndex, board);
       const done = child
         .result()
         .then(
@@ -256,10 +263,12 @@ async function runResolved(input: BatchRunWorkflowInput, run: ResolvedRun, progr
         .finally(() => {
           inFlight.delete(shardIndex);
           progress.shardsRunning = inFlight.size;
+          board.shardDone();
         });
       inFlight.set(shardIndex, done);
       progress.shardsStarted = shardIndex + 1;
       progress.shardsRunning = inFlight.size;
+      board.phase();
     }
     await condition(() => inFlight.size === 0);
   } catch (err) {
@@ -279,7 +288,9 @@ async function runResolved(input: BatchRunWorkflowInput, run: ResolvedRun, progr
     return continueAsNew<typeof batchRun>({ ...input, continuation: { run, prepared, cursor: next, totals } });
   }
   progress.phase = 'finalizing';
+  board.phase();
   const summary = await finalizeRun({ run, prepared, totals, budget });
   progress.phase = 'done';
+  board.ended(summary.outcome);
   return summary;
 }

@@ -14,9 +14,12 @@ import { DEFAULT_QUOTA_WAIT_MINUTES, MIN_RECORDS_PER_JOB } from '../core/outcome
 import { rootMessage } from '../shared/errors';
 import { HARVESTABLE_JOB_STATUSES, bedrockJobName } from '../shared/jobNames';
 import type { ShardJob, ShardJobInput, ShardOutcome } from '../shared/types';
+import { shardDetails } from './runBoard';
 
 /** Marks histories in which unanswered records are re-driven and a vanished job is resubmitted. */
 export const REDRIVE_PATCH = 'redrive-unanswered';
+/** Marks histories in which a remainder too small for a batch job was answered on demand. */
+export const ON_DEMAND_PATCH = 'on-demand-remainder';
 
 const NON_RETRYABLE = ['BedrockValidation', 'RunStorageLost'];
 
@@ -65,12 +68,16 @@ export async function bedrockJob({ run, shardIndex }: ShardJobInput): Promise<Sh
   try {
     for (; attempt <= run.maxJobAttempts; attempt++) {
       jobName = bedrockJobName(run.runName, run.runKey, shardIndex, attempt);
+      shardDetails(shardIndex, attempt, 'submitting');
       const submitted = await submitter.submitJob({ run, shardIndex, attempt, inputUri }).catch(rejectedAs('SUBMIT_REJECTED', 'SUBMIT_QUOTA_WAIT'));
       if ('code' in submitted) {
         failure = submitted;
         break;
       }
+      shardDetails(shardIndex, attempt, 'submitted; waiting for the job to end', submitted.jobArn);
       const state = await poller.waitForJob({ jobArn: submitted.jobArn }).catch(rejectedAs('JOB_NOT_FOLLOWED', 'JOB_WAIT_TIMEOUT'));
+      // Current details are read by query, not recorded: they cost no history.
+      shardDetails(shardIndex, attempt, 'code' in state ? state.code : state.status, submitted.jobArn);
       if ('code' in state) {
         failure = state;
         // A job Bedrock no longer knows is gone, not finished: a new attempt gets a new job.
@@ -88,6 +95,9 @@ export async function bedrockJob({ run, shardIndex }: ShardJobInput): Promise<Sh
       if (outcome.status === 'succeeded' || attempt >= run.maxJobAttempts || !patched(REDRIVE_PATCH)) return outcome;
       const redrive = await collector.prepareRedrive({ run, shardIndex, attempt: attempt + 1, jobs });
       if (redrive.records < MIN_RECORDS_PER_JOB) {
+        if (run.smallRemainder === 'on-demand' && patched(ON_DEMAND_PATCH)) {
+          return await answerOnDemand({ run, shardIndex, attempts: attempt, jobs }, redrive);
+        }
         const note = `${redrive.records} record(s) left without an answer are fewer than Bedrock's minimum of ${MIN_RECORDS_PER_JOB} per job, so they were not re-driven`;
         return { ...outcome, message: `${outcome.message ?? ''}; ${note}`.replace(/^; /, '') };
       }
@@ -108,6 +118,28 @@ export async function bedrockJob({ run, shardIndex }: ShardJobInput): Promise<Sh
     }
     throw err;
   }
+}
+
+/**
+ * Sends a remainder too small for a batch job as on-demand calls, then collects the shard again
+ * with their answers. Calls failing as a whole (access denied, throttled past every retry) still
+ * leave the rows written, with what was answered before and the reason in the shard's message.
+ */
+async function answerOnDemand(shard: { run: ShardJobInput['run']; shardIndex: number; attempts: number; jobs: ShardJob[] }, redrive: { records: number; inputUri: string }) {
+  const { run, shardIndex } = shard;
+  // Bounded by the rate: every record paced plus a minute of backoff each, at most; a lost worker is noticed within 2 minutes.
+  const boundSeconds = Math.ceil(redrive.records / (run.onDemandRequestsPerSecond ?? 1)) + redrive.records * 60 + 600;
+  const onDemand = proxyActivities<Activities>({
+    startToCloseTimeout: `${boundSeconds} seconds`,
+    scheduleToCloseTimeout: `${boundSeconds} seconds`,
+    heartbeatTimeout: '2 minutes',
+    retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: [...NON_RETRYABLE, 'OnDemandRefused'] },
+  });
+  const called = await onDemand.answerOnDemand({ run, shardIndex, inputUri: redrive.inputUri }).catch(rejectedAs('ON_DEMAND_FAILED', 'ON_DEMAND_TIMEOUT'));
+  const outcome = await collector.collectShard({ ...shard, onDemand: true });
+  if (!('code' in called)) return outcome;
+  const note = `on-demand calls for the ${redrive.records} record(s) left without an answer stopped: ${called.message}`;
+  return { ...outcome, message: `${outcome.message ?? ''}; ${note}`.replace(/^; /, '') };
 }
 
 /**

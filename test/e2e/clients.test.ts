@@ -48,8 +48,8 @@ test('our CLI starts a run, waits for it, and reports its status', async () => {
   expect(JSON.parse(lines[2])).toMatchObject({ rows: 300, succeeded: 300, outcome: 'complete' });
 
   lines.length = 0;
-  await runCli(['status', 'from-our-cli'], (l) => lines.push(l));
-  const status = JSON.parse(lines[0]);
+  await runCli(['status', 'from-our-cli', '--json'], (l) => lines.push(l));
+  const status = JSON.parse(lines.join('\n'));
   expect(status.status).toBe('COMPLETED');
   expect(status.summary.outputUris).toHaveLength(3);
 });

@@ -126,3 +126,100 @@ test('boto3 reads GetFoundationModel and GetInferenceProfile in botocore\'s shap
   expect(results.createUnknown).toEqual({ error: 'ValidationException', code: 'ValidationException', status: 400, message: 'The provided model identifier is invalid.' });
   expect(emulator.stats()).toMatchObject({ createRequests: 1, jobsCreated: 0 });
 });
+
+/**
+ * The bedrock-runtime routes seen by boto3: Converse checked against botocore's ConverseResponse,
+ * InvokeModel's body and token headers, and the errors mapped to botocore's exception classes.
+ */
+// biome-ignore lint/complexity/noUselessStringRaw: whatever backslashes the script gets must reach Python as written
+const RUNTIME_SCRIPT = String.raw`
+import json, sys
+import boto3, botocore
+from botocore.config import Config
+
+endpoint = sys.argv[1]
+client = boto3.client('bedrock-runtime', endpoint_url=endpoint, region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test',
+    config=Config(retries={'max_attempts': 1}))
+service = client.meta.service_model
+CLAUDE = 'anthropic.claude-3-haiku-20240307-v1:0'
+
+def problems(shape, value, path):
+    out = []
+    t = shape.type_name
+    if t == 'structure':
+        if not isinstance(value, dict):
+            return [path + ': not a structure']
+        for name in shape.required_members:
+            if name not in value:
+                out.append(path + '.' + name + ': required, missing')
+        for name, member in shape.members.items():
+            if name in value:
+                out += problems(member, value[name], path + '.' + name)
+        for name in value:
+            if name not in shape.members and name != 'ResponseMetadata':
+                out.append(path + '.' + name + ': not in the service model')
+    elif t == 'list':
+        for i, v in enumerate(value if isinstance(value, list) else []):
+            out += problems(shape.member, v, '%s[%d]' % (path, i))
+    elif t == 'string':
+        if not isinstance(value, str):
+            out.append(path + ': not a string')
+        elif shape.enum and value not in shape.enum:
+            out.append(path + ': %r not in %s' % (value, shape.enum))
+    elif t in ('integer', 'long') and not isinstance(value, int):
+        out.append(path + ': not an integer')
+    return out
+
+def error(e):
+    err = e.response['Error']
+    return {'error': type(e).__name__, 'code': err.get('Code'), 'message': err.get('Message'), 'status': e.response['ResponseMetadata']['HTTPStatusCode']}
+
+def invoke(model_id, body):
+    try:
+        res = client.invoke_model(modelId=model_id, body=json.dumps(body), contentType='application/json', accept='application/json')
+    except client.exceptions.ClientError as e:
+        return error(e)
+    headers = res['ResponseMetadata']['HTTPHeaders']
+    return {'contentType': res['contentType'], 'body': json.loads(res['body'].read()),
+            'headers': {k: v for k, v in headers.items() if k.startswith('x-amzn-bedrock-')}}
+
+def converse(model_id, **params):
+    try:
+        res = client.converse(modelId=model_id, **params)
+    except client.exceptions.ClientError as e:
+        return error(e)
+    res.pop('ResponseMetadata', None)
+    return {'problems': problems(service.operation_model('Converse').output_shape, res, 'Converse'), 'response': res}
+
+claude_body = {'anthropic_version': 'bedrock-2023-05-31', 'max_tokens': 50, 'messages': [{'role': 'user', 'content': [{'type': 'text', 'text': 'Hello there'}]}]}
+results = {
+    'invoke': invoke(CLAUDE, claude_body),
+    'converse': converse(CLAUDE, messages=[{'role': 'user', 'content': [{'text': 'Hello there'}]}], inferenceConfig={'maxTokens': 50}),
+    'invokeUnknown': invoke('anthropic.claude-nonexistent-v9:0', claude_body),
+    'invokeMalformed': invoke(CLAUDE, {'messages': []}),
+    'converseEmbedding': converse('amazon.titan-embed-text-v2:0', messages=[{'role': 'user', 'content': [{'text': 'x'}]}]),
+}
+print(json.dumps({'results': results}))
+`;
+
+test('boto3 reads InvokeModel (body, token headers) and Converse (botocore\'s ConverseResponse) and maps the runtime errors', async () => {
+  const { emulator } = await env.start();
+  const python = process.env.PYTHON3 ?? process.env.MOTO_PYTHON ?? 'python3';
+  const run = await promisify(execFile)(python, ['-c', RUNTIME_SCRIPT, emulator.url], { encoding: 'utf8', timeout: 60_000 });
+  expect(run.stderr).not.toMatch(/Traceback/);
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON of several shapes, read by the assertions below
+  const { results } = JSON.parse(run.stdout) as { results: Record<string, any> };
+  expect(results.invoke.contentType).toBe('application/json');
+  expect(results.invoke.body).toMatchObject({ type: 'message', role: 'assistant', content: [{ type: 'text', text: expect.stringMatching(/^Emulated answer [0-9a-f]{16} to: Hello there$/) }] });
+  expect(results.invoke.headers).toEqual({
+    'x-amzn-bedrock-input-token-count': String(results.invoke.body.usage.input_tokens),
+    'x-amzn-bedrock-output-token-count': String(results.invoke.body.usage.output_tokens),
+    'x-amzn-bedrock-invocation-latency': expect.stringMatching(/^\d+$/),
+  });
+  expect(results.converse.problems).toEqual([]);
+  expect(results.converse.response).toMatchObject({ stopReason: 'end_turn', output: { message: { role: 'assistant' } } });
+  expect(results.invokeUnknown).toEqual({ error: 'ValidationException', code: 'ValidationException', status: 400, message: 'The provided model identifier is invalid.' });
+  expect(results.invokeMalformed).toMatchObject({ error: 'ValidationException', status: 400, message: expect.stringMatching(/^Malformed input request: /) });
+  expect(results.converseEmbedding).toMatchObject({ error: 'ValidationException', status: 400 });
+  expect(emulator.stats().runtime).toMatchObject({ invokeRequests: 3, converseRequests: 2, answered: 2, rejected: 3 });
+});

@@ -3,6 +3,7 @@ import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { BedrockEmulator, startBedrockEmulator } from '../../src/emulator';
 import { MotoServer, TemporalDevServer, startMotoServer, startTemporalDevServer } from '../../src/localstack';
 import { S3Settings, createS3Client, ensureBucket } from '../../src/io/s3';
+import { BATCH_SEARCH_ATTRIBUTES } from '../../src/shared/searchAttributes';
 
 export const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 export const REGION = 'us-east-1';
@@ -19,11 +20,14 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** The real local stack: Temporal dev server, moto S3 server, and the Bedrock emulator, on free ports. */
+/**
+ * The real local stack: Temporal dev server (with the search attributes runs upsert; headless unless
+ * `ui` asks for its Web UI), moto S3 server, and the Bedrock emulator, on free ports.
+ */
 export async function startLocalStack(
-  opts: { inProgressMs?: number; hourMs?: number; buckets?: string[]; maxActiveJobsPerModel?: number } = {},
+  opts: { inProgressMs?: number; hourMs?: number; buckets?: string[]; maxActiveJobsPerModel?: number; ui?: boolean } = {},
 ): Promise<LocalStack> {
-  const [temporal, moto] = await Promise.all([startTemporalDevServer({ uiPort: false }), startMotoServer()]);
+  const [temporal, moto] = await Promise.all([startTemporalDevServer({ uiPort: opts.ui ? undefined : false, searchAttributes: BATCH_SEARCH_ATTRIBUTES }), startMotoServer()]);
   const emulator = await startBedrockEmulator({
     region: REGION,
     s3: { endpoint: moto.endpoint, region: REGION, credentials: CREDENTIALS },

@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { loadPriceTable, loadRunDefaults } from '../../src/config';
+import { createBedrockRuntimeClient, loadPriceTable, loadRunDefaults } from '../../src/config';
 import { TASK_QUEUE } from '../../src/shared/types';
 import type { HubSettings } from '../../src/io/huggingface';
 import { createBatchWorker } from '../../src/worker';
-import { LocalStack } from './localStack';
+import { CREDENTIALS, LocalStack, REGION } from './localStack';
 
 export const TEMPLATES_DIR = resolve(__dirname, '../../templates');
 
@@ -32,6 +32,8 @@ export async function startWorker(
   }
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
   const native = await NativeConnection.connect({ address: stack.temporal.address });
+  // On-demand calls reach the same emulator, as a worker process's AWS_ENDPOINT_URL_BEDROCK makes them.
+  const bedrockRuntime = createBedrockRuntimeClient({ region: REGION, endpoint: stack.emulator.url, credentials: CREDENTIALS });
   const worker: Worker = await createBatchWorker({
     connection: native,
     namespace: 'default',
@@ -39,6 +41,7 @@ export async function startWorker(
     deps: {
       s3: stack.s3,
       bedrock: stack.bedrock,
+      bedrockRuntime,
       templatesDir: TEMPLATES_DIR,
       defaults: loadRunDefaults(),
       prices: loadPriceTable(),
@@ -57,6 +60,7 @@ export async function startWorker(
       await running;
       await native.close();
       await connection.close();
+      bedrockRuntime.destroy();
     },
   };
 }

@@ -10,7 +10,8 @@ export interface WorkerProcess {
 }
 
 /** The real worker entry point (`src/worker.ts`) in its own OS process; resolves once it polls. */
-export async function spawnWorkerProcess(env: Record<string, string>, timeoutMs = 90_000): Promise<WorkerProcess> {
+/** `keepChars`: how much of its output to keep (the tail), for tests that read its logs. */
+export async function spawnWorkerProcess(env: Record<string, string>, timeoutMs = 90_000, keepChars = 20_000): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
     cwd: REPO,
     env: { ...process.env, ...env },
@@ -18,7 +19,7 @@ export async function spawnWorkerProcess(env: Record<string, string>, timeoutMs 
   });
   let output = '';
   const append = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
+    output = (output + chunk.toString()).slice(-keepChars);
   };
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
