@@ -79,7 +79,6 @@ test('preprocessing memory stays flat when the dataset triples, well past one sh
   expect(small).toMatchObject({ rows: 40_000, shards: 1 });
   expect(large).toMatchObject({ rows: 120_000, shards: 3 });
   const mb = (b: number) => Math.round(b / 2 ** 20);
-  console.log(`peak RSS: ${mb(small.maxRssBytes)} MB at 40k rows, ${mb(large.maxRssBytes)} MB at 120k rows`);
   // ~180 MB of CSV in the large case, over two shards' worth (50,000 records ≈ 75 MB each).
   expect(mb(large.maxRssBytes)).toBeLessThan(mb(small.maxRssBytes) * 1.25 + 40);
   expect(mb(large.maxRssBytes)).toBeLessThan(1024);
