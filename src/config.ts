@@ -24,6 +24,8 @@ export interface AppConfig {
   hub: HubSettings;
   /** Worker threads for preprocessing parts (0: in the activity's own thread). */
   prepareThreads: number;
+  /** BATCH_JOB_EVENTS_QUEUE_URL: the SQS queue Bedrock's job state-change events are routed to, read by the worker (src/events). */
+  jobEvents?: { queueUrl: string; region: string; endpoint?: string };
 }
 
 export const REPO_ROOT = resolve(__dirname, '..');
@@ -38,6 +40,7 @@ export function loadPriceTable(file = resolve(REPO_ROOT, 'config/prices.json')):
 
 export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const eventsQueueUrl = env.BATCH_JOB_EVENTS_QUEUE_URL || undefined;
   return {
     temporal: temporalSettingsFromEnv(env),
     s3: s3SettingsFromEnv(env),
@@ -47,9 +50,11 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       runtimeEndpoint: env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME || env.AWS_ENDPOINT_URL_BEDROCK || env.AWS_ENDPOINT_URL || undefined,
     },
     templatesDir: env.BATCH_TEMPLATES_DIR ?? resolve(REPO_ROOT, 'templates'),
-    defaults: loadRunDefaults(env.BATCH_DEFAULTS_FILE),
+    // A worker that hears job events resolves runs to wait on them (polling only as a safety net), unless the defaults file says otherwise.
+    defaults: { jobEvents: eventsQueueUrl !== undefined, ...loadRunDefaults(env.BATCH_DEFAULTS_FILE) },
     prices: loadPriceTable(env.BATCH_PRICES_FILE),
     hub: hubSettingsFromEnv(env),
+    jobEvents: eventsQueueUrl ? { queueUrl: eventsQueueUrl, region, endpoint: env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL || undefined } : undefined,
     prepareThreads: env.BATCH_PREPARE_THREADS === undefined ? availableParallelism() : Math.max(0, Number.parseInt(env.BATCH_PREPARE_THREADS, 10) || 0),
   };
 }

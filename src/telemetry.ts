@@ -27,12 +27,24 @@ export function installRuntime(env: NodeJS.ProcessEnv = process.env): void {
   Runtime.install(runtimeOptionsFromEnv(env));
 }
 
-/** One log entry as one line of JSON; errors keep their message and stack, bigints become strings. */
+/**
+ * One log entry as one line of JSON; errors keep their message and stack, bigints become strings,
+ * and an object met again on the way down (the SDK logs its worker options, plugins included, which
+ * can hold cycles) becomes "[Circular]" instead of throwing in the logger.
+ */
 export function jsonLogLine(entry: LogEntry): string {
   const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
-  return JSON.stringify({ time, level: entry.level, message: entry.message, ...plain(entry.meta) }, (_key, value) =>
-    typeof value === 'bigint' ? value.toString() : value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value,
-  );
+  const ancestors: object[] = [];
+  return JSON.stringify({ time, level: entry.level, message: entry.message, ...plain(entry.meta) }, function (this: unknown, _key, value: unknown) {
+    if (typeof value === 'bigint') return value.toString();
+    if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+    if (typeof value !== 'object' || value === null) return value;
+    // `this` is the object holding `value`: drop the ancestors that are no longer on the path.
+    while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop();
+    if (ancestors.includes(value)) return '[Circular]';
+    ancestors.push(value);
+    return value;
+  });
 }
 
 function plain(meta: LogMetadata | undefined): Record<string, unknown> {

@@ -13,9 +13,9 @@ import {
 } from '@aws-sdk/client-bedrock';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { clientRequestTokenFor } from '../core/runConfig';
-import { HARVESTABLE_JOB_STATUSES, TERMINAL_JOB_STATUSES, bedrockJobName, jobIdOfArn } from '../shared/jobNames';
-import { shardPaths } from '../shared/paths';
+import { clientRequestTokenFor, gatherRequestTokenFor } from '../core/runConfig';
+import { HARVESTABLE_JOB_STATUSES, TERMINAL_JOB_STATUSES, bedrockJobName, gatherJobName, jobIdOfArn } from '../shared/jobNames';
+import { gatherPaths, shardPaths } from '../shared/paths';
 import { shardInputFiles } from './shardLookup';
 import { ResolvedRun } from '../shared/types';
 import { ActivityDeps } from './deps';
@@ -26,6 +26,11 @@ export interface SubmitJobRequest {
   attempt: number;
   /** JSONL the job reads: the shard's own by default, or the records an earlier attempt left unanswered. */
   inputUri?: string;
+  /**
+   * Set for the run's n-th pooled job (small remainders of several shards, in `inputUri`): named,
+   * tokened and writing its outputs by `n` instead of by shard and attempt.
+   */
+  gather?: number;
 }
 
 /** AccessDenied may be IAM still propagating: a few tries, then the shard ends with the reason. */
@@ -61,17 +66,18 @@ export function makeBedrockJobActivities(deps: ActivityDeps) {
    * Idempotent on the shard's business identity: the job name and client token derive from the
    * run key, shard and attempt, and an existing job of that name is reused rather than paid twice.
    */
-  async function submitJob({ run, shardIndex, attempt, inputUri }: SubmitJobRequest): Promise<SubmittedJob> {
-    const jobName = bedrockJobName(run.runName, run.runKey, shardIndex, attempt);
+  async function submitJob({ run, shardIndex, attempt, inputUri, gather }: SubmitJobRequest): Promise<SubmittedJob> {
+    const pooled = gather !== undefined;
+    const jobName = pooled ? gatherJobName(run.runName, run.runKey, gather) : bedrockJobName(run.runName, run.runKey, shardIndex, attempt);
     const existing = await findJobByName(bedrock, jobName);
     if (existing?.jobArn) return { jobArn: existing.jobArn, jobName, reused: true };
-    const paths = shardPaths(run.runUri, shardIndex);
+    const paths = pooled ? gatherPaths(run.runUri, gather) : shardPaths(run.runUri, shardIndex);
     const input = { jsonl: inputUri ?? (await shardInputFiles(deps.s3, run, shardIndex)).jsonl };
     try {
       const created = await bedrock.send(
         new CreateModelInvocationJobCommand({
           jobName,
-          clientRequestToken: clientRequestTokenFor(run.runKey, shardIndex, attempt),
+          clientRequestToken: pooled ? gatherRequestTokenFor(run.runKey, gather) : clientRequestTokenFor(run.runKey, shardIndex, attempt),
           roleArn: run.roleArn,
           modelId: run.modelId,
           inputDataConfig: { s3InputDataConfig: { s3Uri: input.jsonl, s3InputFormat: 'JSONL' } },

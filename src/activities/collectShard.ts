@@ -10,6 +10,7 @@ import { RecordResult, outputLineParser } from '../core/outputLine';
 import { resolveModelAdapter } from '../models/registry';
 import { onDemandOutputPrefix, outputFileIndex, outputFileUri, shardPaths } from '../shared/paths';
 import { ON_DEMAND_JOB_ID, onDemandBilledTokens } from './onDemandOutputs';
+import { pooledRecordIds } from './gatherInput';
 import { shardInputFiles } from './shardLookup';
 import { ResolvedRun, ShardJob, ShardOutcome } from '../shared/types';
 import { shardStatusOf, unansweredReason } from '../core/outcome';
@@ -95,10 +96,12 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
     const results = new Map<string, RecordResult>();
     // Rows answered on demand: their line tokens, taken out of the batch counts when those come from lines.
     const onDemand = { answered: 0, rejected: 0, inputTokens: 0, outputTokens: 0 };
+    // This shard's lines of pooled jobs: their manifest bills the whole pool, so the shard's share is counted from its lines.
+    const pooledTokens = { inputTokens: 0, outputTokens: 0 };
     async function readResults() {
       const parse = outputLineParser(adapter);
       let lines = 0;
-      const readFolder = async (prefix: string, tag: string | undefined, onDemandLines = false) => {
+      const readFolder = async (prefix: string, tag: string | undefined, onDemandLines = false, only?: Set<string>) => {
         for await (const object of listObjects(deps.s3, prefix)) {
           if (!object.key.endsWith('.jsonl.out')) continue;
           const { body } = await openObjectStream(deps.s3, object.uri);
@@ -107,11 +110,17 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
             for (const line of batch) {
               const result = parse(line);
               if (!result) continue;
+              // A pooled job answers other shards' records too: they are theirs to collect.
+              if (only && !only.has(result.recordId)) continue;
               // An answer stands; a record error is replaced by a later job's line for that record.
               const earlier = results.get(result.recordId);
               if (earlier && earlier.errorCode === undefined) continue;
               if (tag) result.jobId = tag;
               results.set(result.recordId, result);
+              if (only) {
+                pooledTokens.inputTokens += result.inputTokens ?? 0;
+                pooledTokens.outputTokens += result.outputTokens ?? 0;
+              }
               if (onDemandLines) {
                 if (result.errorCode === undefined) onDemand.answered += 1;
                 else onDemand.rejected += 1;
@@ -125,7 +134,8 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
       };
       for (const job of jobs) {
         const id = jobIdOfArn(job.jobArn);
-        await readFolder(`${paths.bedrockOutput}${id}/`, jobs.length > 1 ? id : undefined);
+        const only = job.pooled ? await pooledRecordIds(deps.s3, job.pooled.recordsUri) : undefined;
+        await readFolder(`${job.pooled?.outputPrefix ?? paths.bedrockOutput}${id}/`, jobs.length > 1 ? id : undefined, false, only);
       }
       // On-demand answers come last: they fill what no job answered, as a later attempt's would.
       if (req.onDemand) await readFolder(onDemandOutputPrefix(run.runUri, shardIndex), ON_DEMAND_JOB_ID, true);
@@ -170,8 +180,11 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
     })();
     const files = await writeOutputFiles(run.runUri, shardIndex, run.task, joined);
     // The manifests are what Bedrock bills, and the only token count for families whose records carry none.
-    const billed = await readBilledTokens(deps, paths.bedrockOutput, jobs);
-    if (billed) Object.assign(counts, billed);
+    const billed = await readBilledTokens(deps, paths.bedrockOutput, jobs.filter((job) => !job.pooled));
+    if (billed) {
+      counts.inputTokens = billed.inputTokens + pooledTokens.inputTokens;
+      counts.outputTokens = billed.outputTokens + pooledTokens.outputTokens;
+    }
     else {
       // Counted from lines: the on-demand rows' tokens are billed apart, at the on-demand price.
       counts.inputTokens -= onDemand.inputTokens;

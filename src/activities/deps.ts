@@ -1,6 +1,7 @@
 import type { BedrockClient } from '@aws-sdk/client-bedrock';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { Client } from '@temporalio/client';
 import type { RunDefaults } from '../core/runConfig';
 import type { PriceTable } from '../core/cost';
 import type { HubSettings } from '../io/huggingface';
@@ -22,6 +23,8 @@ export interface ActivityDeps {
   defaults: RunDefaults;
   prices: PriceTable;
   hub: HubSettings;
+  /** For the shared job-slot budget (starting and asking the quota workflow); without one, shards run without it. */
+  temporal?: Client;
   /** Set: preprocessing parts run in worker threads (one per core), so one worker uses every core. */
   threads?: ThreadSettings;
 }

@@ -2,6 +2,8 @@ import { makeBedrockJobActivities } from './bedrockJobs';
 import { makeCollectShard } from './collectShard';
 import { ActivityDeps } from './deps';
 import { makeFinalizeRun } from './finalizeRun';
+import { makeJobSlotActivities } from './jobSlots';
+import { makeGatherInput } from './gatherInput';
 import { makeOnDemand } from './onDemand';
 import { makeRecordIncompleteRun } from './incompleteRun';
 import { makePrepareParts } from './prepareParts';
@@ -17,8 +19,10 @@ export function createActivities(deps: ActivityDeps) {
     resolveRun: recordingResolvedRun(deps, makeResolveRun(deps)),
     ...makePrepareParts(deps),
     ...makeBedrockJobActivities(deps),
+    ...makeJobSlotActivities(deps),
     ...makeCollectShard(deps),
     ...makeRedrive(deps),
+    ...makeGatherInput(deps),
     ...makeOnDemand(deps),
     finalizeRun: makeFinalizeRun(deps),
     recordIncompleteRun: makeRecordIncompleteRun(deps),

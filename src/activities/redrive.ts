@@ -28,7 +28,7 @@ export interface RedriveInput {
 const RECORD_ID_PREFIX = '{"recordId":"';
 
 /** The record id of a JSONL input line; preprocessing writes it first, so most lines need no parse. */
-function inputRecordId(line: Buffer): string {
+export function inputRecordId(line: Buffer): string {
   const text = line.toString('utf8');
   if (text.startsWith(RECORD_ID_PREFIX)) {
     const end = text.indexOf('"', RECORD_ID_PREFIX.length);
@@ -48,7 +48,8 @@ export function makeRedrive(deps: ActivityDeps) {
     const heartbeat = progressHeartbeat();
     const outputDir = shardPaths(req.run.runUri, req.shardIndex).bedrockOutput;
     for (const job of req.jobs) {
-      for await (const object of listObjects(deps.s3, `${outputDir}${jobIdOfArn(job.jobArn)}/`)) {
+      // A pooled job's output also answers other shards' records: harmless here, only this shard's lines are filtered by it.
+      for await (const object of listObjects(deps.s3, `${job.pooled?.outputPrefix ?? outputDir}${jobIdOfArn(job.jobArn)}/`)) {
         if (!object.key.endsWith('.jsonl.out')) continue;
         for await (const batch of readLineBatches((await openObjectStream(deps.s3, object.uri)).body)) {
           for (const line of batch) {

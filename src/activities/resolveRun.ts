@@ -85,6 +85,7 @@ export function makeResolveRun(deps: ActivityDeps) {
         maxConcurrentJobs: run.maxConcurrentJobs,
         jobTimeoutHours: run.jobTimeoutHours,
         pollIntervalSeconds: run.pollIntervalSeconds,
+        jobEvents: run.jobEvents,
         maxJobAttempts: run.maxJobAttempts,
         shardsPerPage: run.shardsPerPage,
         partBytes: run.partBytes,

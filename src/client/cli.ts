@@ -2,10 +2,12 @@ import { parseArgs } from 'node:util';
 import { type AppConfig, loadAppConfig } from '../config';
 import { rootMessage } from '../shared/errors';
 import type { CliContext, CliOptions } from './commands/context';
+import { budget, pause, resume, scale } from './commands/controls';
 import { lineage } from './commands/lineage';
 import { list } from './commands/list';
 import { cleanup, replay } from './commands/maintenance';
 import { rerun } from './commands/rerun';
+import { slots } from './commands/slots';
 import { cancel, estimate, result, start } from './commands/run';
 import { status } from './commands/status';
 import { templates } from './commands/templates';
@@ -24,11 +26,18 @@ Runs
   watch    <id> [--interval SECONDS]              live progress until the run ends; exits with the run's code
   result   <id> [--accept-errors]                 wait for the run and print its summary
   cancel   <id>                                   cancel a run (its Bedrock jobs are stopped)
+  scale    <id> <n>                               at most n jobs at once from the next shard start
+  pause    <id> [--reason TEXT]                   start no new shard (running ones go on); resume <id> [--reason TEXT]
+  budget   <id> <usd|none>                        the budget the next submits must fit in; none lifts it
+                                                  (these print the run's settings; a refused value exits 1)
   rerun    <id> [--workflow-id ID] [--max-job-attempts N] [--wait [--accept-errors]]
                                                   the same input again as <id>-rerun-<n>: reuses every job of the
                                                   earlier run, pays only for rows without an answer
   list     [--status S] [--phase P] [--outcome O] [--model M] [--since 7d|DATE] [--limit N] [--json]
                                                   batch runs, newest first (e.g. --status Failed --model M --since 7d)
+  slots    [<model> | <job-slots id>] [--limit N] [--json]
+                                                  the job-slot budget shared by all runs of a model (per account and
+                                                  Region): limit, holders, waiters; --limit sets it live
 Records and prompts
   lineage  <id> <recordId> [--json]               shard, job ARNs, attempt, output file and status of one record
   templates list | show <promptId> | preview [<promptId>] --input <file.csv|file.parquet|s3://…|run.json> [--row N] [--model M]
@@ -54,12 +63,17 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   watch,
   result,
   cancel,
+  scale,
+  pause,
+  resume,
+  budget,
   rerun,
   list,
   lineage,
   templates,
   cleanup,
   replay,
+  slots,
 };
 
 const OPTIONS = {
@@ -81,6 +95,7 @@ const OPTIONS = {
   row: { type: 'string' },
   interval: { type: 'string' },
   'max-job-attempts': { type: 'string' },
+  reason: { type: 'string' },
 } as const;
 
 /**

@@ -1,5 +1,5 @@
 import { type PriceTable, costOf } from '../core/cost';
-import type { RunSummary } from '../shared/types';
+import type { BatchRunProgress, GatherProgress, RunSummary } from '../shared/types';
 import type { RunStatus } from './api';
 import { etaMs } from './format';
 import type { RunHistoryFacts } from './runHistory';
@@ -25,6 +25,14 @@ export interface RunView {
   failure?: { root: string; chain?: string };
   retrying?: RunStatus['retrying'];
   manifestUri?: string;
+  /** Live settings (maxConcurrentJobs, pause, budget) and their recent changes, while the run runs. */
+  controls?: BatchRunProgress['controls'];
+  /** Running shards stuck on something (a job slot, a retrying submit): counts per state and the first few shards. */
+  shardStates?: BatchRunProgress['shardStates'];
+  /** Small remainders handed back for a pooled job: how many, which jobs, what became of them, a wait for a slot. */
+  gather?: GatherProgress;
+  /** Small remainders answered on demand, and what they cost at the on-demand price (billed on top of `costUsd`'s batch tokens). */
+  onDemand?: { answered: number; rejected: number; costUsd?: number };
 }
 
 function shardsOfSummary(s: RunSummary): RunView['shards'] {
@@ -52,6 +60,7 @@ export function runView(status: RunStatus, facts: RunHistoryFacts, prices: Price
       outcome: s.outcome,
       outcomeReason: s.outcomeReason,
       manifestUri: s.manifestUri,
+      ...(s.onDemand ? { onDemand: { answered: s.onDemand.answered, rejected: s.onDemand.rejected, costUsd: s.onDemand.cost.onDemandCost } } : {}),
     };
   }
   if (status.failure !== undefined) view.failure = { root: status.failure, chain: status.causeChain };
@@ -79,6 +88,14 @@ export function runView(status: RunStatus, facts: RunHistoryFacts, prices: Price
   // The run's own tally of finished shards at the batch price when it keeps one; else priced here.
   view.costUsd = t.batchCostUsd ?? (view.modelId ? costOf(prices, view.modelId, t.inputTokens, t.outputTokens).batchCost : undefined);
   if (t.committedCostUsd !== undefined) view.committedUsd = t.committedCostUsd;
+  if (p.shardStates) view.shardStates = p.shardStates;
+  if (p.gather) view.gather = p.gather;
+  if (t.onDemand) {
+    // The run keeps on-demand tokens, not their cost: priced here, as the summary will price them.
+    const costUsd = view.modelId ? costOf(prices, view.modelId, t.onDemand.inputTokens, t.onDemand.outputTokens).onDemandCost : undefined;
+    view.onDemand = { answered: t.onDemand.answered, rejected: t.onDemand.rejected, costUsd };
+  }
+  if (p.controls) view.controls = p.controls;
   view.retrying = status.retrying;
   return view;
 }

@@ -1,6 +1,7 @@
 import type { RunSummary } from '../shared/types';
 import { bar, count, duration, money, roundUsd, table } from './format';
 import type { RunView } from './runView';
+import { controlRows } from '../shared/controls';
 
 const dash = '-';
 
@@ -20,6 +21,27 @@ function rowsCell(r: NonNullable<RunView['rows']>): string {
   return r.total === undefined ? count(r.done) : `${count(r.done)}/${count(r.total)}`;
 }
 
+/** "2 shards for a job slot, 1 submit retrying (…)": each state once, with how many shards are in it. */
+function shardStatesCell(states: NonNullable<RunView['shardStates']>): string {
+  return Object.entries(states.counts)
+    .map(([state, n]) => `${n} shard${n === 1 ? '' : 's'} ${state.replace(/^waiting /, '')}`)
+    .join(', ');
+}
+
+/** "120 records of 3 shards; job(s) …; note; waiting": what became (or becomes) of the small remainders. */
+function gatherCell(g: NonNullable<RunView['gather']>): string {
+  const parts = [`${count(g.records)} small-remainder records of ${g.shards} shard${g.shards === 1 ? '' : 's'}`];
+  if (g.jobs?.length) parts.push(`pooled job${g.jobs.length === 1 ? '' : 's'} ${g.jobs.join(', ')}`);
+  if (g.waiting) parts.push(g.waiting);
+  if (g.note) parts.push(g.note);
+  return parts.join('; ');
+}
+
+function onDemandCell(o: NonNullable<RunView['onDemand']>): string {
+  const rejected = o.rejected ? `, ${count(o.rejected)} rejected` : '';
+  return `${count(o.answered)} answered${rejected}, ${money(o.costUsd)} at the on-demand price`;
+}
+
 /** `status`: the run as a two-column table a person reads top to bottom. */
 export function statusLines(v: RunView): string[] {
   const rows: string[][] = [
@@ -29,9 +51,13 @@ export function statusLines(v: RunView): string[] {
   ];
   if (v.parts) rows.push(['parts', `${v.parts.done}/${v.parts.total} prepared`]);
   if (v.shards) rows.push(['shards', shardsCell(v.shards)]);
+  if (v.shardStates) rows.push(['waiting', shardStatesCell(v.shardStates)]);
+  if (v.gather) rows.push(['gather', gatherCell(v.gather)]);
   if (v.rows) rows.push(['rows', rowsCell(v.rows)]);
   if (v.tokens) rows.push(['tokens', `${count(v.tokens.input)} in, ${count(v.tokens.output)} out`]);
   rows.push(['cost', costCell(v)]);
+  if (v.onDemand) rows.push(['on demand', onDemandCell(v.onDemand)]);
+  if (v.controls && v.status === 'RUNNING') rows.push(...controlRows(v.controls));
   if (v.status === 'RUNNING') rows.push(['eta', v.etaMs === undefined ? 'not yet known (no shard finished)' : duration(v.etaMs)]);
   if (v.outcome) rows.push(['outcome', `${v.outcome}${v.outcomeReason ? `: ${v.outcomeReason}` : ''}`]);
   if (v.manifestUri) rows.push(['output', v.manifestUri]);
@@ -52,6 +78,8 @@ export function watchScreen(v: RunView): string[] {
     const s = v.shards;
     lines.push(`shards  ${bar(s.succeeded + s.partial + s.failed + s.notSubmitted, s.total)}  ${shardsCell(s)}`);
   }
+  if (v.shardStates) lines.push(`waiting ${shardStatesCell(v.shardStates)}`);
+  if (v.gather) lines.push(`gather  ${gatherCell(v.gather)}`);
   if (v.rows) lines.push(`rows    ${rowsCell(v.rows)}`);
   if (v.tokens) lines.push(`tokens  ${count(v.tokens.input)} in, ${count(v.tokens.output)} out`);
   lines.push(`cost    ${costCell(v)}`);
@@ -61,7 +89,7 @@ export function watchScreen(v: RunView): string[] {
 
 /** The part of a view that, when it changes, is worth a line in a log (not the ETA, which moves every poll). */
 export function stateKey(v: RunView): string {
-  return JSON.stringify([v.status, v.phase, v.parts, v.shards, v.rows?.done]);
+  return JSON.stringify([v.status, v.phase, v.parts, v.shards, v.rows?.done, v.shardStates?.counts, v.gather]);
 }
 
 /** `watch` when not on a terminal: one line per state change. */
@@ -69,6 +97,8 @@ export function watchLine(v: RunView, at: Date): string {
   const parts = [`${at.toISOString().slice(11, 19)} ${v.phase ?? v.status.toLowerCase()}`];
   if (v.parts && v.phase === 'preparing') parts.push(`parts ${v.parts.done}/${v.parts.total}`);
   if (v.shards) parts.push(`shards ${shardsCell(v.shards)}`);
+  if (v.shardStates) parts.push(`waiting ${shardStatesCell(v.shardStates)}`);
+  if (v.gather?.waiting) parts.push(`gather ${v.gather.waiting}`);
   if (v.rows) parts.push(`rows ${rowsCell(v.rows)}`);
   if (v.costUsd !== undefined) parts.push(`cost ${money(v.costUsd)}`);
   if (v.etaMs !== undefined) parts.push(`eta ${duration(v.etaMs)}`);
@@ -83,6 +113,7 @@ export function statusJson(v: RunView, summary?: RunSummary): string {
     costUsd: round(v.costUsd),
     estimateUsd: round(v.estimateUsd),
     committedUsd: round(v.committedUsd),
+    onDemand: v.onDemand && { ...v.onDemand, costUsd: round(v.onDemand.costUsd) },
     etaSeconds: v.etaMs === undefined ? undefined : Math.round(v.etaMs / 1000),
     etaMs: undefined,
     retrying: v.retrying ?? [],

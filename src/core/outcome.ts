@@ -72,6 +72,40 @@ export function addShardOutcome(totals: RunTotals, o: ShardOutcome): void {
   }
 }
 
+/**
+ * Takes a shard's earlier outcome out of the run's totals and adds its new one: a shard collected
+ * again (its gathered remainder answered) counts once, as it ended last.
+ */
+export function replaceShardOutcome(totals: RunTotals, before: ShardOutcome, after: ShardOutcome): void {
+  totals.shardsDone -= 1;
+  totals.rows -= before.rows;
+  totals.succeeded -= before.succeeded;
+  totals.failed -= before.failed;
+  totals.inputTokens -= before.inputTokens;
+  totals.outputTokens -= before.outputTokens;
+  if (before.batchCostUsd !== undefined) totals.batchCostUsd = (totals.batchCostUsd ?? 0) - before.batchCostUsd;
+  if (before.onDemand && totals.onDemand) {
+    for (const key of ['answered', 'rejected', 'inputTokens', 'outputTokens'] as const) totals.onDemand[key] -= before.onDemand[key];
+  }
+  totals.recordErrors = (totals.recordErrors ?? 0) - (before.recordErrors ?? 0);
+  totals.unanswered = (totals.unanswered ?? 0) - (before.unanswered ?? before.failed - (before.recordErrors ?? 0));
+  const status: ShardStatus = before.status === 'failed' && before.succeeded > 0 ? 'partial' : before.status;
+  const unlist = (list: Array<{ shardIndex: number }>) => {
+    const at = list.findIndex((s) => s.shardIndex === before.shardIndex);
+    if (at >= 0) list.splice(at, 1);
+  };
+  if (status === 'succeeded') totals.shardsSucceeded = (totals.shardsSucceeded ?? 0) - 1;
+  else if (status === 'partial') {
+    totals.shardsPartial = (totals.shardsPartial ?? 0) - 1;
+    unlist(totals.partialShards ?? []);
+  } else if (status === 'not_submitted') totals.shardsNotSubmitted = (totals.shardsNotSubmitted ?? 0) - 1;
+  else {
+    totals.shardsFailed -= 1;
+    unlist(totals.failedShards);
+  }
+  addShardOutcome(totals, after);
+}
+
 /** Adds shards whose rows were written without a job (budget): every row unanswered. */
 export function addNotSubmitted(totals: RunTotals, shards: number, rows: number): void {
   totals.shardsDone += shards;

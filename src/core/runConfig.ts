@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ModelParams, Task } from '../models/types';
 import { DEFAULT_QUOTA_WAIT_MINUTES } from './outcome';
+import { MAX_CONCURRENT_JOBS } from '../shared/controls';
 import { DatasetSource, InvocationType, ResolvedRun, RunInput, SmallRemainder } from '../shared/types';
 
 /** The settings a run may omit; their defaults come from config/defaults.json. */
@@ -17,7 +18,14 @@ export type RunDefaults = Pick<
   | 'quotaWaitMinutes'
   | 'smallRemainder'
   | 'onDemandRequestsPerSecond'
->;
+  | 'jobEvents'
+> & {
+  /** Job slots per (account, Region, model) shared by all runs; `jobSlotsByModel` overrides it per model id. */
+  jobSlotsPerModel?: number;
+  jobSlotsByModel?: Record<string, number>;
+  /** How often the quota workflow checks that its holders' workflows still run. */
+  jobSlotsCheckSeconds?: number;
+};
 
 /**
  * Small remainders stay error rows unless a run asks for on-demand calls: those cost the on-demand
@@ -64,12 +72,19 @@ export interface CheckedRunInput extends RunDefaults {
   maxRecords?: number;
   smallRemainder: SmallRemainder;
   onDemandRequestsPerSecond: number;
+  jobEvents: boolean;
 }
+
+/**
+ * Poll interval when job events end the waits: polling only catches events that were lost (a rule
+ * or queue misconfigured, a message expired), so every 15 minutes is enough and costs few calls.
+ */
+export const JOB_EVENTS_POLL_SECONDS = 900;
 
 const KNOWN_KEYS = new Set([
   'input', 'task', 'promptId', 'modelId', 'invocationType', 'modelParams', 'outputUri', 'roleArn', 'maxRecordsPerJob', 'maxConcurrentJobs',
   'jobTimeoutHours', 'pollIntervalSeconds', 'maxJobAttempts', 'runName', 'shardsPerPage', 'budgetUsd', 'maxRecords', 'continuation',
-  'partBytes', 'prepareConcurrency', 'quotaWaitMinutes', 'smallRemainder', 'onDemandRequestsPerSecond',
+  'partBytes', 'prepareConcurrency', 'quotaWaitMinutes', 'smallRemainder', 'onDemandRequestsPerSecond', 'jobEvents',
 ]);
 const ROLE_ARN = /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/;
 const PROMPT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -142,6 +157,9 @@ export function checkRunInput(raw: unknown, defaults: RunDefaults): CheckedRunIn
     problems.push(`budgetUsd must be a positive number of US dollars, got ${JSON.stringify(input.budgetUsd)}`);
   }
 
+  const jobEvents = input.jobEvents ?? defaults.jobEvents ?? false;
+  if (typeof jobEvents !== 'boolean') problems.push(`jobEvents must be true or false, got ${JSON.stringify(jobEvents)}`);
+
   const smallRemainder = input.smallRemainder ?? defaults.smallRemainder ?? DEFAULT_SMALL_REMAINDER;
   if (smallRemainder !== 'on-demand' && smallRemainder !== 'error-rows') {
     problems.push(`smallRemainder must be "on-demand" or "error-rows", got ${JSON.stringify(smallRemainder)}`);
@@ -163,9 +181,10 @@ export function checkRunInput(raw: unknown, defaults: RunDefaults): CheckedRunIn
     roleArn: input.roleArn as string,
     runName: runName as string,
     maxRecordsPerJob: intIn(problems, 'maxRecordsPerJob', input.maxRecordsPerJob, defaults.maxRecordsPerJob, 100, 50_000),
-    maxConcurrentJobs: intIn(problems, 'maxConcurrentJobs', input.maxConcurrentJobs, defaults.maxConcurrentJobs, 1, 1000),
+    maxConcurrentJobs: intIn(problems, 'maxConcurrentJobs', input.maxConcurrentJobs, defaults.maxConcurrentJobs, 1, MAX_CONCURRENT_JOBS),
     jobTimeoutHours: intIn(problems, 'jobTimeoutHours', input.jobTimeoutHours, defaults.jobTimeoutHours, 24, 168),
-    pollIntervalSeconds: intIn(problems, 'pollIntervalSeconds', input.pollIntervalSeconds, defaults.pollIntervalSeconds, 1, 86_400),
+    pollIntervalSeconds: intIn(problems, 'pollIntervalSeconds', input.pollIntervalSeconds, jobEvents ? JOB_EVENTS_POLL_SECONDS : defaults.pollIntervalSeconds, 1, 86_400),
+    jobEvents,
     maxJobAttempts: intIn(problems, 'maxJobAttempts', input.maxJobAttempts, defaults.maxJobAttempts, 1, 10),
     shardsPerPage: intIn(problems, 'shardsPerPage', input.shardsPerPage, defaults.shardsPerPage, 1, 1000),
     // Older defaults files predate these two; the fallbacks keep them working.
@@ -219,4 +238,9 @@ export function runKeyOf(identity: RunIdentity): string {
 /** Client request token of one attempt at one shard: a hash of the run's business key, never of a run id. */
 export function clientRequestTokenFor(runKey: string, shardIndex: number, attempt: number): string {
   return sha256(`${runKey}|${shardIndex}|${attempt}`);
+}
+
+/** Client token of the run's `n`-th pooled job (gathered remainders): like a shard's, a repeated Create is the same job. */
+export function gatherRequestTokenFor(runKey: string, n: number): string {
+  return sha256(`${runKey}|gather|${n}`);
 }

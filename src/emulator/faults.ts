@@ -18,16 +18,23 @@ export interface Faults {
   expireJobsNamed?: string[];
   /** Jobs whose name contains any of these end PartiallyCompleted with about half their records answered, as when a job reaches its timeout. */
   partialJobsNamed?: string[];
+  /** Where stopJobsNamed and partialJobsNamed cut a job: after this percent of its records (default 50), so a test can leave a chosen remainder. */
+  partialCutPercent?: number;
   /** Jobs whose name contains any of these are forgotten once created, as after a restart of the service: Get and Stop answer 404 ResourceNotFoundException, List omits them, they never run. */
   forgetJobsNamed?: string[];
   /** The next N InvokeModel/Converse calls answer 429 ThrottlingException. */
   throttleNextInvokes?: number;
   /** The next N InvokeModel/Converse calls are served; every later one answers 403 AccessDeniedException until faults change (a worker losing access mid-way). */
   denyInvokesAfter?: number;
+  /** The next N job state-change events are not published (lost on the way from EventBridge to SQS). */
+  dropNextEvents?: number;
+  /** No job state-change event is published until faults change: a rule or queue misconfigured. */
+  dropAllEvents?: boolean;
 }
 
 const NAME_LISTS = ['recordErrorIds', 'failJobsNamed', 'rejectCreatesNamed', 'stopJobsNamed', 'expireJobsNamed', 'partialJobsNamed', 'forgetJobsNamed'] as const;
-const COUNTS = ['recordErrorEvery', 'failNextJobs', 'throttleNextCreates', 'delayCreatesMs', 'throttleNextInvokes', 'denyInvokesAfter'] as const;
+const COUNTS = ['recordErrorEvery', 'failNextJobs', 'throttleNextCreates', 'delayCreatesMs', 'throttleNextInvokes', 'denyInvokesAfter', 'dropNextEvents', 'partialCutPercent'] as const;
+const FLAGS = ['dropAllEvents'] as const;
 
 /** Checks a Faults value that came over HTTP; throws naming the first field that is not what Faults declares. */
 export function parseFaults(body: unknown): Faults {
@@ -39,8 +46,10 @@ export function parseFaults(body: unknown): Faults {
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Error(`${key} must be an array of strings`);
     } else if ((COUNTS as readonly string[]).includes(key)) {
       if (!Number.isInteger(value) || (value as number) < 0) throw new Error(`${key} must be a non-negative integer`);
+    } else if ((FLAGS as readonly string[]).includes(key)) {
+      if (typeof value !== 'boolean') throw new Error(`${key} must be true or false`);
     } else {
-      throw new Error(`unknown fault ${JSON.stringify(key)}; known: ${[...COUNTS, ...NAME_LISTS].join(', ')}`);
+      throw new Error(`unknown fault ${JSON.stringify(key)}; known: ${[...COUNTS, ...FLAGS, ...NAME_LISTS].join(', ')}`);
     }
     faults[key] = value;
   }
@@ -90,6 +99,11 @@ export class FaultState {
     return false;
   }
 
+  /** True when this state-change event is to be lost (dropAllEvents, or one of dropNextEvents). */
+  takeDroppedEvent(): boolean {
+    return this.faults.dropAllEvents === true || this.take('dropNextEvents');
+  }
+
   rejectsByName(jobName: string): boolean {
     return this.named('rejectCreatesNamed', jobName);
   }
@@ -110,6 +124,11 @@ export class FaultState {
     return this.named('partialJobsNamed', jobName);
   }
 
+  /** The record position after which a stopJobsNamed/partialJobsNamed job is cut. */
+  cutPosition(total: number): number {
+    return Math.ceil((total * Math.min(100, this.faults.partialCutPercent ?? 50)) / 100);
+  }
+
   forgetsByName(jobName: string): boolean {
     return this.named('forgetJobsNamed', jobName);
   }
@@ -126,7 +145,7 @@ export class FaultState {
     return (this.faults[key] ?? []).some((part) => jobName.includes(part));
   }
 
-  private take(key: 'throttleNextCreates' | 'failNextJobs' | 'throttleNextInvokes'): boolean {
+  private take(key: 'throttleNextCreates' | 'failNextJobs' | 'throttleNextInvokes' | 'dropNextEvents'): boolean {
     const n = this.faults[key] ?? 0;
     if (n <= 0) return false;
     this.faults[key] = n - 1;

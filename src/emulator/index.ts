@@ -1,12 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { freePort } from '../localstack/ports';
 import { DEFAULT_MODEL_CATALOG_FILE, ModelCatalog } from './catalog';
+import { EventPublisher, EventsOptions } from './events';
 import type { Faults } from './faults';
 import { DEFAULT_TIMING, EngineStats, JobEngine, Timing, TransitionEvent } from './jobEngine';
 import { makeS3Client } from './s3';
 import { createBedrockServer } from './server';
 
 export type { Faults } from './faults';
+export type { EventsOptions, EventStats } from './events';
 export type { TransitionEvent } from './jobEngine';
 export { anthropicAnswerText, emulatedAnswerText, emulatedEmbedding, titanEmbedding } from './models';
 
@@ -28,6 +30,8 @@ export interface EmulatorOptions {
   modelCatalogFile?: string;
   /** Called on every job status change, including creation (from undefined). */
   onTransition?: (event: TransitionEvent) => void;
+  /** Publish every job status change as Bedrock's EventBridge event to this SQS queue (off when unset). */
+  events?: EventsOptions;
 }
 
 export type EmulatorStats = EngineStats;
@@ -46,6 +50,7 @@ export async function startBedrockEmulator(opts: EmulatorOptions): Promise<Bedro
   const region = opts.region ?? 'us-east-1';
   const s3 = makeS3Client(opts.s3, region);
   const accountId = opts.accountId ?? '123456789012';
+  const events = opts.events ? new EventPublisher(opts.events, { region, accountId }) : undefined;
   const engine = new JobEngine(s3, {
     region,
     accountId,
@@ -54,6 +59,7 @@ export async function startBedrockEmulator(opts: EmulatorOptions): Promise<Bedro
     shuffleOutput: opts.shuffleOutput ?? true,
     maxActiveJobsPerModel: opts.maxActiveJobsPerModel ?? 20,
     onTransition: opts.onTransition,
+    events,
   });
   const server = createBedrockServer(engine, opts.defaultListPageSize ?? 10);
   const port = opts.port ?? (await freePort(host));
@@ -77,6 +83,7 @@ export async function startBedrockEmulator(opts: EmulatorOptions): Promise<Bedro
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await engine.close();
+        await events?.close();
         await serverClosed;
         s3.destroy();
       })()),

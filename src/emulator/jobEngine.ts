@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ModelCatalog } from './catalog';
 import { ApiError, validation } from './errors';
+import type { EventPublisher, EventStats } from './events';
 import { FaultState } from './faults';
 import { DEFAULT_LIMITS, InputError, validateInput } from './input';
 import { Job, JobStatus, JobStore, ListQuery, isActive, isTerminal } from './jobStore';
@@ -40,6 +41,8 @@ export interface EngineConfig {
   /** The models and profiles Bedrock offers in `region`, and where batch runs them. */
   catalog: ModelCatalog;
   onTransition?: (e: TransitionEvent) => void;
+  /** Publishes every status change as Bedrock's EventBridge event, unless a fault drops it. */
+  events?: EventPublisher;
 }
 
 export interface EngineStats {
@@ -50,6 +53,8 @@ export interface EngineStats {
   stopRequests: number;
   /** bedrock-runtime calls (InvokeModel, Converse) and how they were answered. */
   runtime: RuntimeStats;
+  /** Job state-change events, when the emulator publishes them. */
+  events?: EventStats;
   jobs: Array<{ jobArn: string; jobName: string; status: string; modelId: string; clientRequestToken?: string; recordCount?: number }>;
 }
 
@@ -200,6 +205,7 @@ export class JobEngine {
       activeJobs: this.activeJobs,
       peakActiveJobs: this.peakActiveJobs,
       runtime: this.runtime.stats(),
+      ...(this.cfg.events ? { events: this.cfg.events.stats() } : {}),
       jobs: this.store.all().map((j) => {
         const entry: EngineStats['jobs'][number] = { jobArn: j.jobArn, jobName: j.request.jobName, status: j.status, modelId: j.request.modelId };
         if (j.request.clientRequestToken !== undefined) entry.clientRequestToken = j.request.clientRequestToken;
@@ -213,6 +219,7 @@ export class JobEngine {
     this.counters = { createRequests: 0, jobsCreated: 0, stopRequests: 0 };
     this.peakActiveJobs = this.activeJobs;
     this.runtime.resetStats();
+    this.cfg.events?.resetStats();
   }
 
   async close(): Promise<void> {
@@ -246,6 +253,12 @@ export class JobEngine {
   }
 
   private emit(job: Job, from: JobStatus | undefined): void {
+    const events = this.cfg.events;
+    if (events && this.faults.takeDroppedEvent()) events.dropped();
+    else if (events) {
+      const { jobName, modelId } = job.request;
+      events.publish({ jobArn: job.jobArn, jobName, modelId, status: job.status, message: job.message, submitTime: job.submitTime, at: job.lastModifiedTime });
+    }
     try {
       this.cfg.onTransition?.({ jobArn: job.jobArn, jobName: job.request.jobName, from, to: job.status, message: job.message, at: job.lastModifiedTime });
     } catch {

@@ -49,6 +49,15 @@ async function main(): Promise<void> {
     shuffleOutput: env.EMULATOR_SHUFFLE_OUTPUT !== undefined ? env.EMULATOR_SHUFFLE_OUTPUT !== 'false' && env.EMULATOR_SHUFFLE_OUTPUT !== '0' : undefined,
     maxActiveJobsPerModel: num('EMULATOR_MAX_ACTIVE_JOBS'),
     defaultListPageSize: num('EMULATOR_LIST_PAGE_SIZE'),
+    // Job state-change events to SQS, as an EventBridge rule would route them (off unless a queue is named).
+    events: env.EMULATOR_EVENTS_QUEUE_URL
+      ? {
+          sqsQueueUrl: env.EMULATOR_EVENTS_QUEUE_URL,
+          endpoint: env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL || s3Endpoint,
+          region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+          credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : s3Endpoint ? { accessKeyId: 'test', secretAccessKey: 'test' } : undefined,
+        }
+      : undefined,
     onTransition: (e) =>
       console.log(`${e.at.toISOString()} ${e.jobName} ${e.jobArn} ${e.from ?? '-'} -> ${e.to}${e.message ? ` (${e.message})` : ''}`),
   });

@@ -13,7 +13,7 @@ export interface ProcessContext {
   faults: FaultState;
   /** Injected failure: the job ends Failed halfway through its InProgress time. */
   failMidway: boolean;
-  /** Injected cut once about half the records are done: 'stop' as if StopModelInvocationJob were called, 'timeout' as if the job reached its timeout. */
+  /** Injected cut once about half the records (faults.partialCutPercent) are done: 'stop' as if StopModelInvocationJob were called, 'timeout' as if the job reached its timeout. */
   cutAtHalf?: 'stop' | 'timeout';
   isClosed: () => boolean;
   transition: (to: JobStatus, message?: string) => void;
@@ -156,7 +156,7 @@ export async function processJob(job: Job, ctx: ProcessContext): Promise<void> {
         if (!(await waitTurn())) break;
         position++;
         done.push(processRecord(job, ctx, file, line, lineNo, position));
-        if (ctx.cutAtHalf && job.abort === undefined && position >= Math.ceil(total / 2)) cutShort(job, ctx, ctx.cutAtHalf);
+        if (ctx.cutAtHalf && job.abort === undefined && position >= ctx.faults.cutPosition(total)) cutShort(job, ctx, ctx.cutAtHalf);
       }
       if (ctx.isClosed()) return;
       if (job.abort === 'fail' && job.status !== 'Stopping') break;

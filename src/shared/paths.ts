@@ -30,6 +30,16 @@ export function onDemandOutputPrefix(runUri: string, shardIndex: number): string
   return `${shardPaths(runUri, shardIndex).bedrockOutput}on-demand/`;
 }
 
+/**
+ * The run's `n`-th pooled job (small remainders of several shards): its input JSONL, under a prefix
+ * of its own as a re-drive's, and the folder it writes its outputs under (beside the shards').
+ */
+export function gatherPaths(runUri: string, n: number) {
+  const base = runUri.replace(/\/+$/, '');
+  const name = `gather-${pad(n)}`;
+  return { jsonl: `${base}/bedrock-input/gather/${name}/${name}.jsonl`, bedrockOutput: `${base}/bedrock-output/${name}/` };
+}
+
 /** Files of the k-th shard cut by preprocessing part `part`; the shard manifest gives each its run-wide index. */
 export function partShardPaths(runUri: string, part: number, k: number) {
   const base = runUri.replace(/\/+$/, '');

@@ -40,6 +40,12 @@ export interface RunInput {
   maxConcurrentJobs?: number;
   jobTimeoutHours?: number;
   pollIntervalSeconds?: number;
+  /**
+   * Wait for job-state events (EventBridge → SQS → the worker's consumer → a signal) and poll only
+   * as a safety net, every 900 s unless pollIntervalSeconds says otherwise. Default: on when the
+   * resolving worker has BATCH_JOB_EVENTS_QUEUE_URL set.
+   */
+  jobEvents?: boolean;
   /** Whole-job failures are resubmitted (with a new job name) up to this many attempts in all. */
   maxJobAttempts?: number;
   /** Readable prefix of Bedrock job names. */
@@ -84,6 +90,8 @@ export interface ResolvedRun {
   maxConcurrentJobs: number;
   jobTimeoutHours: number;
   pollIntervalSeconds: number;
+  /** Absent in runs resolved before job events existed: they only poll. */
+  jobEvents?: boolean;
   maxJobAttempts: number;
   shardsPerPage: number;
   /** Absent in runs resolved before preprocessing was split into parts (they take the one-activity path). */
@@ -176,6 +184,11 @@ export interface PreparedPart {
 export interface ShardJobInput {
   run: ResolvedRun;
   shardIndex: number;
+  /**
+   * Set by a run of several shards that gathers small remainders (see gatherRemainders): a remainder
+   * under Bedrock's 100 records is handed back in the outcome instead of being decided alone.
+   */
+  gather?: boolean;
 }
 
 /**
@@ -191,6 +204,20 @@ export interface ShardJob {
   status: string;
   /** Records the job was given (the whole shard, or the records a later attempt re-drives). */
   records?: number;
+  /**
+   * A job pooled across shards (their small remainders gathered by the run): it wrote its outputs
+   * under `outputPrefix`, and only the records in `recordsUri` (this shard's remainder JSONL) are this shard's.
+   */
+  pooled?: { outputPrefix: string; recordsUri: string };
+}
+
+/** A shard's records still without an answer, too few for a job of their own: a reference and a count, never rows. */
+export interface ShardRemainder {
+  /** JSONL of exactly those records (prepareRedrive's file). */
+  inputUri: string;
+  records: number;
+  /** The attempt a job taking them would be for these records (≤ maxJobAttempts). */
+  attempt: number;
 }
 
 export interface ShardOutcome {
@@ -217,6 +244,8 @@ export interface ShardOutcome {
   onDemand?: OnDemandCounts;
   /** Its tokens at the batch price (undefined when the price table lacks the model). Absent in older histories. */
   batchCostUsd?: number;
+  /** Set when the shard handed its small remainder to the run to gather with other shards' (ShardJobInput.gather). */
+  remainder?: ShardRemainder;
 }
 
 /** On-demand calls of a shard or a run: records answered or rejected, and the tokens they were billed at the on-demand price. */
@@ -313,6 +342,58 @@ export interface BatchRunProgress {
   shardsStarted: number;
   shardsRunning: number;
   totals: RunTotals;
+  /** The live settings and who changed them; absent until the run is resolved. */
+  controls?: RunControlsState;
+  /** Small remainders handed back by shards, to be gathered into a pooled job at the end (absent until one is). */
+  gather?: GatherProgress;
+  /** Running shards stuck on something (reported by signal): how many per state, and the first few. Absent when none is. */
+  shardStates?: { counts: Record<string, number>; shards: Array<{ shardIndex: number; state: string; since: string }> };
+}
+
+/** What a shard tells its run: the state it is stuck in since when, or (no state) that it no longer is. */
+export interface ShardStateReport {
+  shardIndex: number;
+  state?: string;
+  since?: string;
+}
+
+export interface GatherProgress {
+  /** Shards whose remainders wait, and their records. */
+  shards: number;
+  records: number;
+  /** Names of the pooled Bedrock jobs, once decided. */
+  jobs?: string[];
+  /** What became of the remainders, once decided. */
+  note?: string;
+  /** Set while a pooled job waits for a slot of the shared job-slot budget: how many are ahead. */
+  waiting?: string;
+}
+
+/** What an operator may change on a running run (Temporal updates; see src/workflows/runControls.ts). */
+export interface RunSettings {
+  maxConcurrentJobs: number;
+  /** No new shard starts while paused; running ones go on. */
+  paused: boolean;
+  pauseReason?: string;
+  /** null: no budget. */
+  budgetUsd: number | null;
+}
+
+/** One change of a setting: what, old → new, by whom, when (workflow time, ISO). */
+export interface SettingChange {
+  setting: 'maxConcurrentJobs' | 'paused' | 'budgetUsd';
+  from: number | boolean | null;
+  to: number | boolean | null;
+  by: string;
+  at: string;
+  reason?: string;
+}
+
+/** The settings, the last few changes (bounded: history carries counts, not a growing log) and how many there were. */
+export interface RunControlsState {
+  settings: RunSettings;
+  changes: SettingChange[];
+  changeCount: number;
 }
 
 /** Carried across continue-as-new so a long run resumes where the last page ended. */
@@ -321,6 +402,10 @@ export interface BatchRunContinuation {
   prepared: PreparedShards;
   cursor: number;
   totals: RunTotals;
+  /** Absent in continuations written before live controls: the run input's settings apply. */
+  controls?: RunControlsState;
+  /** Outcomes (without their file lists) of finished shards whose small remainders wait to be gathered at the end of the run. */
+  remainders?: ShardOutcome[];
 }
 
 export type BatchRunWorkflowInput = RunInput & { continuation?: BatchRunContinuation };

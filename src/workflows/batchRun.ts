@@ -33,6 +33,9 @@ import {
 } from '../shared/types';
 import { REDRIVE_PATCH, bedrockJob } from './bedrockJob';
 import { RunBoard } from './runBoard';
+import { RemainderGather } from './gatherRemainders';
+import { trackShardStates } from './shardStates';
+import { RunControls } from './runControls';
 
 // Reads only headers and footers: a short timeout so a worker lost meanwhile costs little.
 const { resolveRun } = proxyActivities<Activities>({
@@ -125,10 +128,10 @@ async function recordFailedShard(run: ResolvedRun, shardIndex: number, err: unkn
  * nothing is paid twice. The old shard workflows are left to finish: cancelling one would stop
  * the job both are following.
  */
-async function startShard(run: ResolvedRun, prepared: PreparedShards, shardIndex: number, board: RunBoard) {
+async function startShard(run: ResolvedRun, prepared: PreparedShards, shardIndex: number, board: RunBoard, childInput: ShardJobInput = { run, shardIndex }) {
   const workflowId = `${workflowInfo().workflowId}/shard-${shardIndex}`;
   const options = {
-    args: [{ run, shardIndex }] as [ShardJobInput],
+    args: [childInput] as [ShardJobInput],
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     ...board.shardOptions(run, prepared, shardIndex),
   };
@@ -141,11 +144,11 @@ async function startShard(run: ResolvedRun, prepared: PreparedShards, shardIndex
   }
 }
 
-function budgetStop(limitUsd: number, committedUsd: number, firstSkipped: number, prepared: PreparedShards): BudgetStop {
+function budgetStop(limitUsd: number, committedUsd: number, firstSkipped: number, prepared: PreparedShards, note = ''): BudgetStop {
   const shardsNotSubmitted = prepared.shardCount - firstSkipped;
   const message =
     `budget of $${limitUsd} reached: the ${firstSkipped} job(s) submitted may cost up to $${committedUsd.toFixed(4)} in batch, ` +
-    `and the next would pass the budget; ${shardsNotSubmitted} job(s) were not submitted`;
+    `and the next would pass the budget; ${shardsNotSubmitted} job(s) were not submitted${note}`;
   return { limitUsd, committedUsd, shardsNotSubmitted, rowsNotSubmitted: 0, message };
 }
 
@@ -202,7 +205,9 @@ export async function batchRun(input: BatchRunWorkflowInput): Promise<RunSummary
   checkWorkflowArgument(input);
   const progress: BatchRunProgress = { phase: 'resolving', shardsStarted: 0, shardsRunning: 0, totals: emptyTotals() };
   setHandler(progressQuery, () => progress);
+  trackShardStates(progress);
   const board = new RunBoard(progress);
+  const controls = new RunControls(progress, () => board.settingsChanged());
 
   let run: ResolvedRun;
   if (input.continuation) {
@@ -214,12 +219,19 @@ export async function batchRun(input: BatchRunWorkflowInput): Promise<RunSummary
     run = await resolveRun(runInput);
   }
   progress.runKey = run.runKey;
+  controls.start(run, input.continuation?.controls);
   board.resolved(run, input.continuation?.prepared);
-  return listingLeftoversOnFailure(run, () => runResolved(input, run, progress, board));
+  return listingLeftoversOnFailure(run, () => runResolved(input, run, progress, board, controls));
 }
 
 /** Everything after resolving: preprocessing (unless continued), one page of shards, then finalizing or continuing as new. */
-async function runResolved(input: BatchRunWorkflowInput, run: ResolvedRun, progress: BatchRunProgress, board: RunBoard): Promise<RunSummary> {
+async function runResolved(
+  input: BatchRunWorkflowInput,
+  run: ResolvedRun,
+  progress: BatchRunProgress,
+  board: RunBoard,
+  controls: RunControls,
+): Promise<RunSummary> {
   let prepared: PreparedShards;
   if (input.continuation) {
     prepared = input.continuation.prepared;
@@ -231,6 +243,7 @@ async function runResolved(input: BatchRunWorkflowInput, run: ResolvedRun, progr
   }
   Object.assign(progress, { phase: 'running', runKey: run.runKey, shardCount: prepared.shardCount, rowCount: prepared.rowCount });
   board.preparedShards(prepared);
+  const gather = new RemainderGather(progress, prepared, input.continuation?.remainders);
 
   const cursor = input.continuation?.cursor ?? 0;
   progress.shardsStarted = cursor;
@@ -241,21 +254,27 @@ async function runResolved(input: BatchRunWorkflowInput, run: ResolvedRun, progr
   let budget: BudgetStop | undefined;
   try {
     for (; next < pageEnd; next++) {
-      await condition(() => inFlight.size < run.maxConcurrentJobs);
+      // Live settings: the limit and pause as they are now (an update wakes this wait).
+      await condition(() => inFlight.size < controls.maxConcurrentJobs && !controls.paused);
       if (next > cursor && workflowInfo().continueAsNewSuggested) break;
       const shardCost = prepared.shardCosts?.[next] ?? 0;
       const committed = totals.committedCostUsd ?? 0;
-      if (run.budgetUsd !== undefined && committed + shardCost > run.budgetUsd) {
-        budget = budgetStop(run.budgetUsd, committed, next, prepared);
+      const budgetUsd = controls.budgetUsd;
+      if (budgetUsd !== undefined && committed + shardCost > budgetUsd) {
+        budget = budgetStop(budgetUsd, committed, next, prepared, controls.budgetNote());
+        controls.close(budget.message);
         break;
       }
       totals.committedCostUsd = committed + shardCost;
       const shardIndex = next;
-      const child = await startShard(run, prepared, shardIndex, board);
+      const child = await startShard(run, prepared, shardIndex, board, gather.childInput(run, shardIndex));
       const done = child
         .result()
         .then(
-          (outcome) => addShardOutcome(totals, outcome),
+          (outcome) => {
+            addShardOutcome(totals, outcome);
+            gather.took(outcome);
+          },
           async (err) => {
             if (!isCancellation(err)) await recordFailedShard(run, shardIndex, err, totals);
           },
@@ -285,8 +304,9 @@ async function runResolved(input: BatchRunWorkflowInput, run: ResolvedRun, progr
     addNotSubmitted(totals, prepared.shardCount - next, skipped.rows);
     budget.rowsNotSubmitted = skipped.rows;
   } else if (next < prepared.shardCount) {
-    return continueAsNew<typeof batchRun>({ ...input, continuation: { run, prepared, cursor: next, totals } });
+    return continueAsNew<typeof batchRun>({ ...input, continuation: { run, prepared, cursor: next, totals, controls: controls.carry(), remainders: gather.carry() } });
   }
+  await gather.finish(run, prepared, totals, controls.budgetUsd);
   progress.phase = 'finalizing';
   board.phase();
   const summary = await finalizeRun({ run, prepared, totals, budget });

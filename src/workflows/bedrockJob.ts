@@ -13,15 +13,18 @@ import type { Activities } from '../activities';
 import { DEFAULT_QUOTA_WAIT_MINUTES, MIN_RECORDS_PER_JOB } from '../core/outcome';
 import { rootMessage } from '../shared/errors';
 import { HARVESTABLE_JOB_STATUSES, bedrockJobName } from '../shared/jobNames';
-import type { ShardJob, ShardJobInput, ShardOutcome } from '../shared/types';
+import type { ShardJob, ShardJobInput, ShardOutcome, ShardRemainder } from '../shared/types';
 import { shardDetails } from './runBoard';
+import { watchSubmit } from './shardStates';
+import { JobSlot } from './jobSlot';
+import { JOB_EVENTS_PATCH, listenForJobEnds, waitForJobEnd } from './jobEvents';
 
 /** Marks histories in which unanswered records are re-driven and a vanished job is resubmitted. */
 export const REDRIVE_PATCH = 'redrive-unanswered';
 /** Marks histories in which a remainder too small for a batch job was answered on demand. */
 export const ON_DEMAND_PATCH = 'on-demand-remainder';
 
-const NON_RETRYABLE = ['BedrockValidation', 'RunStorageLost'];
+export const NON_RETRYABLE = ['BedrockValidation', 'RunStorageLost'];
 
 // Short timeouts: an attempt lost with a crashed worker is retried after at most this long.
 const stopper = proxyActivities<Activities>({
@@ -45,7 +48,7 @@ type Failure = { code: string; message: string };
  * a new job of just those records, all within `maxJobAttempts`. Every row is written in the
  * end, with its answer or the reason it has none. Cancelling stops the job before returning.
  */
-export async function bedrockJob({ run, shardIndex }: ShardJobInput): Promise<ShardOutcome> {
+export async function bedrockJob({ run, shardIndex, gather }: ShardJobInput): Promise<ShardOutcome> {
   // Polling is Temporal's retry loop over a one-call activity: waiting adds no history however long the job runs.
   const poller = proxyActivities<Activities>({
     startToCloseTimeout: '20 seconds',
@@ -60,7 +63,10 @@ export async function bedrockJob({ run, shardIndex }: ShardJobInput): Promise<Sh
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
   });
+  const jobEnds = listenForJobEnds();
   const jobs: ShardJob[] = [];
+  // One slot of the (account, Region, model) budget shared across runs, held while a job runs.
+  const slot = new JobSlot(run, shardIndex);
   let jobName: string | undefined;
   let inputUri: string | undefined;
   let failure: Failure | undefined;
@@ -69,13 +75,19 @@ export async function bedrockJob({ run, shardIndex }: ShardJobInput): Promise<Sh
     for (; attempt <= run.maxJobAttempts; attempt++) {
       jobName = bedrockJobName(run.runName, run.runKey, shardIndex, attempt);
       shardDetails(shardIndex, attempt, 'submitting');
-      const submitted = await submitter.submitJob({ run, shardIndex, attempt, inputUri }).catch(rejectedAs('SUBMIT_REJECTED', 'SUBMIT_QUOTA_WAIT'));
+      await slot.acquire(attempt);
+      const submitted = await watchSubmit(shardIndex, () => submitter.submitJob({ run, shardIndex, attempt, inputUri })).catch(rejectedAs('SUBMIT_REJECTED', 'SUBMIT_QUOTA_WAIT'));
       if ('code' in submitted) {
         failure = submitted;
         break;
       }
+      slot.submitted(submitted.jobArn);
       shardDetails(shardIndex, attempt, 'submitted; waiting for the job to end', submitted.jobArn);
-      const state = await poller.waitForJob({ jobArn: submitted.jobArn }).catch(rejectedAs('JOB_NOT_FOLLOWED', 'JOB_WAIT_TIMEOUT'));
+      const poll = () => poller.waitForJob({ jobArn: submitted.jobArn });
+      // With job events on, an event ends the wait at once; the poll (at a long interval) is the safety net.
+      const waited = run.jobEvents && patched(JOB_EVENTS_PATCH) ? waitForJobEnd(submitted.jobArn, jobEnds, poll) : poll();
+      const state = await waited.catch(rejectedAs('JOB_NOT_FOLLOWED', 'JOB_WAIT_TIMEOUT'));
+      await slot.ended();
       // Current details are read by query, not recorded: they cost no history.
       shardDetails(shardIndex, attempt, 'code' in state ? state.code : state.status, submitted.jobArn);
       if ('code' in state) {
@@ -95,6 +107,8 @@ export async function bedrockJob({ run, shardIndex }: ShardJobInput): Promise<Sh
       if (outcome.status === 'succeeded' || attempt >= run.maxJobAttempts || !patched(REDRIVE_PATCH)) return outcome;
       const redrive = await collector.prepareRedrive({ run, shardIndex, attempt: attempt + 1, jobs });
       if (redrive.records < MIN_RECORDS_PER_JOB) {
+        // Too few alone, but the run may gather them with other shards' into one job (gatherRemainders).
+        if (gather && redrive.records > 0) return handBack(outcome, { ...redrive, attempt: attempt + 1 });
         if (run.smallRemainder === 'on-demand' && patched(ON_DEMAND_PATCH)) {
           return await answerOnDemand({ run, shardIndex, attempts: attempt, jobs }, redrive);
         }
@@ -117,6 +131,9 @@ export async function bedrockJob({ run, shardIndex }: ShardJobInput): Promise<Sh
       await CancellationScope.nonCancellable(() => stopper.stopJob({ jobName: name }));
     }
     throw err;
+  } finally {
+    // Every way out gives the slot back, a cancelled shard's too (after its job was stopped above).
+    await CancellationScope.nonCancellable(() => slot.release());
   }
 }
 
@@ -125,7 +142,7 @@ export async function bedrockJob({ run, shardIndex }: ShardJobInput): Promise<Sh
  * with their answers. Calls failing as a whole (access denied, throttled past every retry) still
  * leave the rows written, with what was answered before and the reason in the shard's message.
  */
-async function answerOnDemand(shard: { run: ShardJobInput['run']; shardIndex: number; attempts: number; jobs: ShardJob[] }, redrive: { records: number; inputUri: string }) {
+export async function answerOnDemand(shard: { run: ShardJobInput['run']; shardIndex: number; attempts: number; jobs: ShardJob[] }, redrive: { records: number; inputUri: string }) {
   const { run, shardIndex } = shard;
   // Bounded by the rate: every record paced plus a minute of backoff each, at most; a lost worker is noticed within 2 minutes.
   const boundSeconds = Math.ceil(redrive.records / (run.onDemandRequestsPerSecond ?? 1)) + redrive.records * 60 + 600;
@@ -142,12 +159,17 @@ async function answerOnDemand(shard: { run: ShardJobInput['run']; shardIndex: nu
   return { ...outcome, message: `${outcome.message ?? ''}; ${note}`.replace(/^; /, '') };
 }
 
+/** The outcome with the remainder's reference for the run to gather (counts and URIs, never rows); the run adds what became of it to the message. */
+function handBack(outcome: ShardOutcome, remainder: ShardRemainder): ShardOutcome {
+  return { ...outcome, remainder };
+}
+
 /**
  * Maps an activity failure that is final (retries exhausted, not retryable, or past its time
  * bound) to a shard failure, so the shard still writes its rows; anything else (cancellation
  * included) propagates.
  */
-function rejectedAs(code: string, timeoutCode: string) {
+export function rejectedAs(code: string, timeoutCode: string) {
   return (err: unknown): Failure => {
     if (err instanceof ActivityFailure && !isCancellation(err)) {
       const timedOut = err.cause instanceof TimeoutFailure || err.retryState === 'TIMEOUT';

@@ -1,2 +1,3 @@
 export { batchRun } from './batchRun';
 export { bedrockJob } from './bedrockJob';
+export { jobSlots } from './jobSlots';

@@ -4,6 +4,7 @@ import { BATCH_MODEL, BATCH_OUTCOME, BATCH_PHASE, BATCH_ROLE, BATCH_ROWS_DONE, B
 import type { BatchRunProgress, PreparedShards, ResolvedRun, RunOutcome } from '../shared/types';
 import { shardRecords } from '../core/shardPlan';
 import { bedrockJobName } from '../shared/jobNames';
+import { controlRows } from '../shared/controls';
 
 /**
  * Marks histories in which a run upserts its search attributes and starts shards with theirs.
@@ -67,6 +68,11 @@ export class RunBoard {
   /** A shard finished: rows written so far (one upsert per shard; pages bound how many a history holds). */
   shardDone(): void {
     this.rowsDone();
+    this.refresh();
+  }
+
+  /** A live setting changed (an update): details only, never an upsert, so an update adds no command. */
+  settingsChanged(): void {
     this.refresh();
   }
 
@@ -138,6 +144,7 @@ export function runDetails(p: BatchRunProgress, run?: ResolvedRun, prepared?: Pr
   lines.push(['cost', cost.join(' · ')]);
   if (est) lines.push(['estimate', `${formatCount(est.records)} records · ${est.jobs} jobs · ${formatCount(est.inputTokens)} input tokens`]);
   lines.push(['failures', failures(p)]);
+  if (p.controls) lines.push(...controlRows(p.controls));
   return ['**Batch run**', '', '| | |', '|---|---|', ...lines.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`)].join('\n');
 }
 

@@ -81,6 +81,42 @@ test('a running run: shards pending/running/done/failed, rows, tokens, cost agai
   expect(watchLine(view, new Date(start))).toBe('12:00:00 running  shards 3/10 done (1 failed), 2 running, 5 pending  rows 300/1,000  cost $10.00  eta 2m 20s');
 });
 
+test('stuck shards, the pooled job of small remainders and on-demand answers show in status, watch and --json', () => {
+  const p: BatchRunProgress = {
+    ...runningProgress(),
+    shardStates: {
+      counts: { 'waiting for a job slot': 2, 'submit retrying (access denied)': 1 },
+      shards: [
+        { shardIndex: 4, state: 'waiting for a job slot', since: '2025-03-10T12:00:00.000Z' },
+        { shardIndex: 5, state: 'waiting for a job slot', since: '2025-03-10T12:00:01.000Z' },
+        { shardIndex: 6, state: 'submit retrying (access denied)', since: '2025-03-10T12:00:02.000Z' },
+      ],
+    },
+    gather: { shards: 3, records: 120, jobs: ['r-0123456789abcdef-gather-1'], waiting: 'pooled job waiting for a job slot (1 waiting ahead)' },
+  };
+  // 1k in at $1/1k + 500 out at $2/1k: $2 at the on-demand price (no batch discount).
+  p.totals.onDemand = { answered: 30, rejected: 2, inputTokens: 1000, outputTokens: 500 };
+  const view = runView({ workflowId: 'w', status: 'RUNNING', progress: p, retrying: [] }, { input: { modelId: 'm' } as never }, prices, 0);
+  const lines = statusLines(view);
+  expect(lines).toContain('waiting    2 shards for a job slot, 1 shard submit retrying (access denied)');
+  expect(lines).toContain('gather     120 small-remainder records of 3 shards; pooled job r-0123456789abcdef-gather-1; pooled job waiting for a job slot (1 waiting ahead)');
+  expect(lines).toContain('on demand  30 answered, 2 rejected, $2.00 at the on-demand price');
+  expect(watchScreen(view)).toContain('waiting 2 shards for a job slot, 1 shard submit retrying (access denied)');
+  expect(watchLine(view, new Date(0))).toContain('  waiting 2 shards for a job slot, 1 shard submit retrying (access denied)  gather pooled job waiting');
+  const json = JSON.parse(statusJson(view));
+  expect(json.shardStates).toEqual(p.shardStates);
+  expect(json.gather).toEqual(p.gather);
+  expect(json.onDemand).toEqual({ answered: 30, rejected: 2, costUsd: 2 });
+  // A shard leaving its wait is a state change worth a log line.
+  expect(stateKey(runView({ workflowId: 'w', status: 'RUNNING', progress: { ...p, shardStates: undefined } }, {}, prices, 0))).not.toBe(stateKey(view));
+
+  // Ended: the summary's on-demand part, priced as the run priced it.
+  const summary = { outcome: 'complete', modelId: 'm', shards: 3, rows: 300, succeeded: 300, failed: 0, inputTokens: 1, outputTokens: 1, failedShards: [], cost: { currency: 'USD', pricesAsOf: '', batchCost: 1 }, onDemand: { answered: 30, rejected: 0, inputTokens: 9, outputTokens: 9, cost: { currency: 'USD', pricesAsOf: '', onDemandCost: 0.0123456789 } } };
+  const ended = runView({ workflowId: 'w', status: 'COMPLETED', summary: summary as never }, {}, prices, 0);
+  expect(statusLines(ended)).toContain('on demand  30 answered, $0.01 at the on-demand price');
+  expect(JSON.parse(statusJson(ended, summary as never)).onDemand).toEqual({ answered: 30, rejected: 0, costUsd: 0.012346 });
+});
+
 test('a state key changes with the shards, not with the ETA', () => {
   const view = runView({ workflowId: 'w', status: 'RUNNING', progress: runningProgress() }, {}, prices, 0);
   expect(stateKey({ ...view, etaMs: 5 })).toBe(stateKey({ ...view, etaMs: 9 }));

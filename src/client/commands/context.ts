@@ -21,6 +21,8 @@ export interface CliOptions {
   row?: string;
   interval?: string;
   'max-job-attempts'?: string;
+  /** pause / resume: why, for the run's change log. */
+  reason?: string;
 }
 
 /** What a command gets: its arguments, where to print, the configuration, and Temporal on demand. */

@@ -1,0 +1,139 @@
+import { CancellationScope, condition, getExternalWorkflowHandle, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { releaseSlotSignal, slotGrantedSignal } from '../shared/jobSlots';
+import type { ResolvedRun } from '../shared/types';
+import { shardDetails } from './runBoard';
+import { reportShardState } from './shardStates';
+
+/** Marks histories in which a shard holds a slot of the shared job-slot budget while its job runs. */
+export const JOB_SLOTS_PATCH = 'job-slots';
+/** Marks histories in which a shard waiting for a slot tells its run so (two signals per wait, none when granted at once). */
+export const SLOT_WAIT_STATE_PATCH = 'slot-wait-state';
+
+/** The state a shard waiting for a slot reports to its run: one key, so the run counts such shards together. */
+export const WAITING_FOR_SLOT = 'waiting for a job slot';
+
+/** How a wait for a slot shows: `waiting` when the request is queued, `granted` when the wait is over (or abandoned). */
+export interface SlotWaitDisplay {
+  waiting(ahead: number, attempt: number): Promise<void> | void;
+  granted(): Promise<void> | void;
+}
+
+/**
+ * A shard's display: its own current details (with its place in the queue), and its run's
+ * progress.shardStates by signal, so `batch status` of the run counts the shards that wait.
+ */
+function shardWaitDisplay(shardIndex: number): SlotWaitDisplay {
+  let reported = false;
+  return {
+    async waiting(ahead, attempt) {
+      shardDetails(shardIndex, attempt, `${WAITING_FOR_SLOT} (${ahead} waiting ahead)`);
+      if (!patched(SLOT_WAIT_STATE_PATCH)) return;
+      reported = true;
+      await reportShardState(shardIndex, WAITING_FOR_SLOT);
+    },
+    async granted() {
+      if (!reported) return;
+      reported = false;
+      await reportShardState(shardIndex, undefined);
+    },
+  };
+}
+
+// One update call: short attempts, retried until the quota workflow answers (it may be continuing as new).
+const asker = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+/**
+ * A shard's place in the shared budget of job slots of its (account, Region, model): `acquire`
+ * before submitting a job, `ended` once the job is terminal, `release` on every way out. Waiting
+ * for a slot is not a failure: it does not count against the run's quotaWaitMinutes.
+ */
+export class JobSlot {
+  /** Decided once, at the start: histories from before the budget replay without any of its commands. */
+  private readonly enabled: boolean;
+  private slotsId?: string;
+  private ticket = 0;
+  private grantedTicket = 0;
+  private held = false;
+  /** A job submitted under the slot and not yet known to have ended: Bedrock counts it against the quota until then. */
+  private jobArn?: string;
+
+  /** `shardIndex` undefined: the run's own pooled job, which passes its own `display`. */
+  constructor(
+    private readonly run: Pick<ResolvedRun, 'modelId' | 'roleArn' | 'pollIntervalSeconds'>,
+    private readonly shardIndex: number | undefined,
+    private readonly display: SlotWaitDisplay = shardWaitDisplay(shardIndex ?? -1),
+  ) {
+    this.enabled = patched(JOB_SLOTS_PATCH);
+    setHandler(slotGrantedSignal, ({ ticket }) => {
+      this.grantedTicket = Math.max(this.grantedTicket, ticket);
+    });
+  }
+
+  /** Waits, unbounded, until the quota workflow grants a slot; the display says how many are ahead. */
+  async acquire(attempt: number): Promise<void> {
+    if (!this.enabled) return;
+    const { workflowId, runId, parent } = workflowInfo();
+    const ticket = this.ticket + 1;
+    const holder = { workflowId, runId, group: parent?.workflowId ?? workflowId, ticket, shardIndex: this.shardIndex };
+    const answer = await asker.requestJobSlot({ run: { modelId: this.run.modelId, roleArn: this.run.roleArn }, holder });
+    if (!answer) return; // a worker without a Temporal client: no shared budget
+    this.slotsId = answer.slotsId;
+    this.ticket = ticket;
+    this.held = true;
+    if (this.grantedTicket >= ticket) return;
+    try {
+      await this.display.waiting(answer.ahead, attempt);
+      await condition(() => this.grantedTicket >= ticket);
+    } finally {
+      // Granted, or cancelled while waiting: either way the run no longer counts this wait.
+      await CancellationScope.nonCancellable(async () => this.display.granted());
+    }
+  }
+
+  /** The job under the slot; until `ended`, a release waits for it to end. */
+  submitted(jobArn: string): void {
+    if (this.held) this.jobArn = jobArn;
+  }
+
+  /** The job is terminal (or gone): the slot goes back at once. */
+  async ended(): Promise<void> {
+    this.jobArn = undefined;
+    await this.release();
+  }
+
+  /**
+   * Gives the slot back (or leaves the queue); a no-op when nothing is held. A job that may still be
+   * active (stopped on cancel: Stopping counts against Bedrock's quota) is waited for first, within
+   * a bound, so the next holder does not find the quota full. Call in a non-cancellable scope.
+   */
+  async release(): Promise<void> {
+    if (!this.held || !this.slotsId) return;
+    if (this.jobArn) {
+      const jobArn = this.jobArn;
+      this.jobArn = undefined;
+      await jobEndWaiter(this.run.pollIntervalSeconds)
+        .waitForJob({ jobArn })
+        .catch((err: unknown) => log.warn('job slot released before its job was seen to end', { jobArn, error: String(err) }));
+    }
+    this.held = false;
+    const { workflowId, runId } = workflowInfo();
+    await getExternalWorkflowHandle(this.slotsId)
+      .signal(releaseSlotSignal, { workflowId, runId, ticket: this.ticket })
+      // The quota workflow gone (terminated by hand): nothing to give back to; its successor starts empty.
+      .catch((err: unknown) => log.warn('job slot release not delivered', { slotsId: this.slotsId, error: String(err) }));
+  }
+}
+
+/** Polls a stopped job until it ends, at most 30 minutes; then the slot is released anyway. */
+function jobEndWaiter(pollIntervalSeconds: number) {
+  const every = Math.min(pollIntervalSeconds, 30) * 1000; // ms
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '20 seconds',
+    scheduleToCloseTimeout: '30 minutes',
+    retry: { initialInterval: every, backoffCoefficient: 1, maximumInterval: every },
+  });
+}

@@ -1,0 +1,102 @@
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import {
+  applyBudget,
+  applyMaxConcurrentJobs,
+  applyPaused,
+  checkBudget,
+  checkMaxConcurrentJobs,
+  checkText,
+  initialControls,
+  lastChange,
+  who,
+} from '../shared/controls';
+import { pauseSubmissionUpdate, resumeSubmissionUpdate, setBudgetUpdate, setMaxConcurrentJobsUpdate } from '../shared/messages';
+import type { BatchRunProgress, ResolvedRun, RunControlsState } from '../shared/types';
+
+/**
+ * The run's live settings behind its updates. The page loop reads them at every shard start (and
+ * `condition` re-checks after each update), so a change takes effect at the next start; none of
+ * it issues a command, so histories recorded before live controls replay unchanged.
+ */
+export class RunControls {
+  private state?: RunControlsState;
+  /** Set once no shard will start any more: changes would then mean nothing, so they are refused. */
+  private closedBecause?: string;
+
+  /** Registers the handlers at once, so an update sent while the run resolves is refused with a reason, not left unknown. */
+  constructor(
+    private readonly progress: BatchRunProgress,
+    private readonly changed: () => void,
+  ) {
+    const done = <T>(result: T): T => {
+      this.changed();
+      return result;
+    };
+    setHandler(setMaxConcurrentJobsUpdate, (n: number, by?: string) => done(applyMaxConcurrentJobs(this.open(), n, who(by), now())), {
+      validator: (n: number, by?: string) => this.check(checkMaxConcurrentJobs(n), checkText('by', by)),
+    });
+    setHandler(pauseSubmissionUpdate, (reason?: string | null, by?: string) => done(applyPaused(this.open(), true, reason ?? undefined, who(by), now())), {
+      validator: (reason?: string | null, by?: string) => this.check(checkText('reason', reason), checkText('by', by)),
+    });
+    setHandler(resumeSubmissionUpdate, (reason?: string | null, by?: string) => done(applyPaused(this.open(), false, reason ?? undefined, who(by), now())), {
+      validator: (reason?: string | null, by?: string) => this.check(checkText('reason', reason), checkText('by', by)),
+    });
+    setHandler(setBudgetUpdate, (usd: number | null, by?: string) => done(applyBudget(this.open(), usd, who(by), now())), {
+      validator: (usd: number | null, by?: string) => this.check(checkBudget(usd), checkText('by', by)),
+    });
+  }
+
+  /** Once the run is resolved: its input's settings, or those a previous page carried (with their changes). */
+  start(run: ResolvedRun, carried?: RunControlsState): void {
+    this.state = carried ?? initialControls(run);
+    this.progress.controls = this.state;
+    this.changed();
+  }
+
+  /** No shard will start any more (all started, or the budget stopped submission). */
+  close(because: string): void {
+    this.closedBecause ??= because;
+  }
+
+  get maxConcurrentJobs(): number {
+    return this.open().settings.maxConcurrentJobs;
+  }
+
+  get paused(): boolean {
+    return this.open().settings.paused;
+  }
+
+  get budgetUsd(): number | undefined {
+    return this.open().settings.budgetUsd ?? undefined;
+  }
+
+  /** Who set the budget in force, when it was set on the running run (for the budget stop's message). */
+  budgetNote(): string {
+    const change = lastChange(this.open(), 'budgetUsd');
+    return change ? ` (budget set by ${change.by} at ${change.at})` : '';
+  }
+
+  /** What the next page starts from. */
+  carry(): RunControlsState | undefined {
+    return this.state;
+  }
+
+  private open(): RunControlsState {
+    if (!this.state) throw new Error('run controls used before the run was resolved');
+    return this.state;
+  }
+
+  /** Validators: refuse (before anything is written) a bad value, or any change when it could not apply. */
+  private check(...problems: Array<string | undefined>): void {
+    let problem = problems.find((p) => p !== undefined);
+    const { phase, shardCount, shardsStarted } = this.progress;
+    if (!problem && !this.state) problem = 'the run is still resolving its input; its settings exist once it is resolved';
+    if (!problem && (phase === 'finalizing' || phase === 'done')) problem = `the run is ${phase}; no more jobs will be submitted`;
+    if (!problem && this.closedBecause) problem = `no more jobs will be submitted: ${this.closedBecause}`;
+    if (!problem && shardCount !== undefined && shardsStarted >= shardCount) problem = `all ${shardCount} shards have started: no shard start is left for a setting to govern`;
+    if (problem) throw ApplicationFailure.create({ type: 'InvalidRunControl', message: problem, nonRetryable: true });
+  }
+}
+
+/** Workflow time (deterministic on replay). */
+const now = () => new Date().toISOString();
