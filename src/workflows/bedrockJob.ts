@@ -1,5 +1,4 @@
 import {
-  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -10,7 +9,7 @@ import {
   proxyActivities,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { DEFAULT_QUOTA_WAIT_MINUTES, MIN_RECORDS_PER_JOB } from '../core/outcome';
+import { MIN_RECORDS_PER_JOB } from '../core/outcome';
 import { rootMessage } from '../shared/errors';
 import { HARVESTABLE_JOB_STATUSES, bedrockJobName } from '../shared/jobNames';
 import type { ShardJob, ShardJobInput, ShardOutcome, ShardRemainder } from '../shared/types';
@@ -18,26 +17,12 @@ import { shardDetails } from './runBoard';
 import { watchSubmit } from './shardStates';
 import { JobSlot } from './jobSlot';
 import { JOB_EVENTS_PATCH, listenForJobEnds, waitForJobEnd } from './jobEvents';
+import { NON_RETRYABLE, collector, jobActivities, stopper } from './jobActivities';
 
 /** Marks histories in which unanswered records are re-driven and a vanished job is resubmitted. */
 export const REDRIVE_PATCH = 'redrive-unanswered';
 /** Marks histories in which a remainder too small for a batch job was answered on demand. */
 export const ON_DEMAND_PATCH = 'on-demand-remainder';
-
-export const NON_RETRYABLE = ['BedrockValidation', 'RunStorageLost'];
-
-// Short timeouts: an attempt lost with a crashed worker is retried after at most this long.
-const stopper = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
-});
-
-const collector = proxyActivities<Activities>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
-});
 
 type Failure = { code: string; message: string };
 
@@ -49,20 +34,7 @@ type Failure = { code: string; message: string };
  * end, with its answer or the reason it has none. Cancelling stops the job before returning.
  */
 export async function bedrockJob({ run, shardIndex, gather }: ShardJobInput): Promise<ShardOutcome> {
-  // Polling is Temporal's retry loop over a one-call activity: waiting adds no history however long the job runs.
-  const poller = proxyActivities<Activities>({
-    startToCloseTimeout: '20 seconds',
-    scheduleToCloseTimeout: `${run.jobTimeoutHours + 12} hours`,
-    retry: { initialInterval: `${run.pollIntervalSeconds} seconds`, backoffCoefficient: 1, maximumInterval: `${run.pollIntervalSeconds} seconds` },
-  });
-  // A submit waits out quota-full answers up to the run's bound; on cancel it finishes first, so
-  // the stop below finds the job it may have created.
-  const submitter = proxyActivities<Activities>({
-    startToCloseTimeout: '1 minute',
-    scheduleToCloseTimeout: `${run.quotaWaitMinutes ?? DEFAULT_QUOTA_WAIT_MINUTES} minutes`,
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
-  });
+  const { poller, submitter } = jobActivities(run);
   const jobEnds = listenForJobEnds();
   const jobs: ShardJob[] = [];
   // One slot of the (account, Region, model) budget shared across runs, held while a job runs.

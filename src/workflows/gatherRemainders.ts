@@ -1,11 +1,11 @@
-import { ActivityCancellationType, CancellationScope, isCancellation, log, patched, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
 import { GatherGroup, RemainderRef, gatherCostUsd, planGather } from '../core/gatherPlan';
-import { DEFAULT_QUOTA_WAIT_MINUTES, MIN_RECORDS_PER_JOB, replaceShardOutcome } from '../core/outcome';
+import { MIN_RECORDS_PER_JOB, replaceShardOutcome } from '../core/outcome';
 import { HARVESTABLE_JOB_STATUSES, gatherJobName } from '../shared/jobNames';
 import { gatherPaths } from '../shared/paths';
 import type { BatchRunProgress, PreparedShards, ResolvedRun, RunTotals, ShardJob, ShardJobInput, ShardOutcome } from '../shared/types';
-import { NON_RETRYABLE, answerOnDemand, rejectedAs } from './bedrockJob';
+import { answerOnDemand, rejectedAs } from './bedrockJob';
+import { collector, jobActivities, stopper } from './jobActivities';
 import { listenForJobEnds, waitForJobEnd } from './jobEvents';
 import { JobSlot } from './jobSlot';
 
@@ -15,17 +15,6 @@ export const GATHER_PATCH = 'gather-remainders';
 export const GATHER_SLOTS_PATCH = 'gather-job-slots';
 /** Marks histories in which the run waits for a pooled job's end by event as well as by polling (run.jobEvents). */
 export const GATHER_EVENTS_PATCH = 'gather-job-events';
-
-const collector = proxyActivities<Activities>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
-});
-const stopper = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
-});
 
 /**
  * Small remainders across shards: a shard left with fewer than 100 records without an answer (and
@@ -212,21 +201,6 @@ function noted(outcome: ShardOutcome, note: string): ShardOutcome {
   return { ...rest, message: `${outcome.message ?? ''}; ${note}`.replace(/^; /, '') };
 }
 
-/** The same submit and wait as a shard's: quota waits up to the run's bound, polling as Temporal retries. */
-function jobActivities(run: ResolvedRun) {
-  const poller = proxyActivities<Activities>({
-    startToCloseTimeout: '20 seconds',
-    scheduleToCloseTimeout: `${run.jobTimeoutHours + 12} hours`,
-    retry: { initialInterval: `${run.pollIntervalSeconds} seconds`, backoffCoefficient: 1, maximumInterval: `${run.pollIntervalSeconds} seconds` },
-  });
-  const submitter = proxyActivities<Activities>({
-    startToCloseTimeout: '1 minute',
-    scheduleToCloseTimeout: `${run.quotaWaitMinutes ?? DEFAULT_QUOTA_WAIT_MINUTES} minutes`,
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
-  });
-  return { poller, submitter };
-}
 
 /** Runs `each` over `items`, at most `width` at once. */
 async function lanes<T>(items: T[], width: number, each: (item: T) => Promise<void>): Promise<void> {
