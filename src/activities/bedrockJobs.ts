@@ -16,7 +16,8 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import { clientRequestTokenFor, gatherRequestTokenFor } from '../core/runConfig';
 import { HARVESTABLE_JOB_STATUSES, TERMINAL_JOB_STATUSES, bedrockJobName, gatherJobName, jobIdOfArn } from '../shared/jobNames';
 import { gatherPaths, shardPaths } from '../shared/paths';
-import { shardInputFiles } from './shardLookup';
+import { ShardInputFiles, shardInputFiles } from './shardLookup';
+import { BEDROCK_LIMITS } from '../core/shardPlan';
 import { ResolvedRun } from '../shared/types';
 import { ActivityDeps } from './deps';
 
@@ -59,6 +60,25 @@ async function findJobByName(bedrock: BedrockClient, jobName: string): Promise<M
   return found[0];
 }
 
+/**
+ * A shard planned with at least Bedrock's minimum of records can fall under it when preprocessing
+ * kept some out (RECORD_TOO_LARGE). Bedrock would refuse the job, so it is not created: the shard's
+ * rows end with this reason (the workflow's SUBMIT_REJECTED), the rejected ones keep theirs, and the
+ * run goes on.
+ */
+function refuseTooFewToSend(files: ShardInputFiles, shardIndex: number): void {
+  if (!files.rejected || files.records === undefined) return;
+  const sendable = files.records - files.rejected;
+  if (sendable >= BEDROCK_LIMITS.minRecords) return;
+  throw ApplicationFailure.create({
+    message:
+      `shard ${shardIndex} has ${sendable} record(s) to send after ${files.rejected} of its ${files.records} were kept out as RECORD_TOO_LARGE; ` +
+      `Bedrock takes at least ${BEDROCK_LIMITS.minRecords} records a job, so no job was created for it`,
+    type: 'ShardTooSmall',
+    nonRetryable: true,
+  });
+}
+
 export function makeBedrockJobActivities(deps: ActivityDeps) {
   const { bedrock } = deps;
 
@@ -72,7 +92,9 @@ export function makeBedrockJobActivities(deps: ActivityDeps) {
     const existing = await findJobByName(bedrock, jobName);
     if (existing?.jobArn) return { jobArn: existing.jobArn, jobName, reused: true };
     const paths = pooled ? gatherPaths(run.runUri, gather) : shardPaths(run.runUri, shardIndex);
-    const input = { jsonl: inputUri ?? (await shardInputFiles(deps.s3, run, shardIndex)).jsonl };
+    const own = inputUri === undefined ? await shardInputFiles(deps.s3, run, shardIndex) : undefined;
+    if (own) refuseTooFewToSend(own, shardIndex);
+    const input = { jsonl: inputUri ?? own!.jsonl };
     try {
       const created = await bedrock.send(
         new CreateModelInvocationJobCommand({

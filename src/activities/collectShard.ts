@@ -143,11 +143,14 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
     const unanswered = req.failure ?? unansweredReason(lastJob, req.attempts, run.maxJobAttempts);
     // The snapshot's first batch is fetched and decoded while the output lines stream in, so the
     // two S3 waits overlap.
-    const snapshots = readParquetFromS3(deps.s3, (await shardInputFiles(deps.s3, run, shardIndex)).snapshot);
+    const inputFiles = await shardInputFiles(deps.s3, run, shardIndex);
+    const snapshots = readParquetFromS3(deps.s3, inputFiles.snapshot);
     const firstSnapshot = snapshots.next();
     firstSnapshot.catch(() => undefined);
     try {
       await readResults();
+      // Rows preprocessing kept out of every job carry its reason (not MISSING_OUTPUT or the job's fate).
+      if (inputFiles.skipped) await readRejected(inputFiles.skipped, results);
     } catch (err) {
       snapshots.return(undefined).catch(() => undefined);
       throw err;
@@ -199,7 +202,7 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
       jobStatus: lastJob?.status ?? req.jobStatus,
       attempts: req.attempts,
       partUri: files[0].uri,
-      message: req.failure?.message ?? (counts.unanswered > 0 ? `${counts.unanswered} of ${counts.rows} rows: ${unanswered.message}` : undefined),
+      message: shardMessage(req.failure?.message ?? (counts.unanswered > 0 ? `${counts.unanswered} of ${counts.rows} rows: ${unanswered.message}` : undefined), inputFiles.rejected),
       ...counts,
       files,
       jobs,
@@ -281,7 +284,22 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
     return total;
   }
 
+  /** The shard's sidecar of records kept out of its jobs, as record errors (one per record: a line repeated by a retried write counts once). */
+  async function readRejected(uri: string, results: Map<string, RecordResult>): Promise<void> {
+    for (const line of (await readObjectText(deps.s3, uri)).split('\n')) {
+      if (!line) continue;
+      const r = JSON.parse(line) as { recordId: string; code: string; message: string };
+      if (!results.has(r.recordId)) results.set(r.recordId, { recordId: r.recordId, errorCode: r.code, errorMessage: r.message });
+    }
+  }
+
   return { collectShard, writeUnsubmittedShards };
+}
+
+function shardMessage(message: string | undefined, rejected: number | undefined): string | undefined {
+  if (!rejected) return message;
+  const note = `${rejected} row(s) kept out of the job as RECORD_TOO_LARGE`;
+  return message ? `${message}; ${note}` : note;
 }
 
 /** Tokens billed across the shard's jobs, from their manifests; undefined when any job has none (token counts then come from the lines). */

@@ -3,6 +3,8 @@ import { compileTemplate } from '../core/template';
 import { recordIdForRow } from '../core/recordId';
 import { SampledTokenEstimate } from '../core/tokenEstimate';
 import { BEDROCK_LIMITS, ShardSequencer, ShardSink, ShardSummary } from '../core/shardPlan';
+import { InputLimit, RECORD_TOO_LARGE, Rejection, checkInputLimit, fileLimitRejection } from '../core/inputLimit';
+import { loadBatchCatalog } from '../models/batchCatalog';
 import { resolveModelAdapter } from '../models/registry';
 import { tokenCounterFor } from '../tokens';
 import { ResolvedRun } from '../shared/types';
@@ -16,6 +18,12 @@ export interface ScannedRecord {
   /** UTF-8 bytes of `line`. */
   bytes: number;
   inputTokens: number;
+  /**
+   * Set when the record cannot be sent (over the model's input limit or the file limit): it goes to
+   * the shard's input snapshot and its sidecar of rejected records, not to the JSONL (`line` is
+   * empty, `bytes` and `inputTokens` 0).
+   */
+  rejected?: Rejection;
 }
 
 export interface ScanResult {
@@ -23,6 +31,8 @@ export interface ScanResult {
   rowCount: number;
   shards: ShardSummary[];
   inputTokens: number;
+  /** Rows kept out of the jobs as RECORD_TOO_LARGE. */
+  rejected: number;
   tokenizer: { kind: string; exact: boolean; note: string };
 }
 
@@ -44,9 +54,12 @@ export interface RowScanOptions extends ScanOptions {
 /** Adds up each shard's input tokens on the way to another sink (or to none, for an estimate). */
 export class ShardTokenTally implements ShardSink<ScannedRecord> {
   readonly tokens: number[] = [];
+  /** Rows of each shard kept out of its job (RECORD_TOO_LARGE). */
+  readonly rejected: number[] = [];
   constructor(private readonly inner?: ShardSink<ScannedRecord>) {}
   async write(shard: number, item: ScannedRecord): Promise<void> {
     this.tokens[shard] = (this.tokens[shard] ?? 0) + item.inputTokens;
+    if (item.rejected) this.rejected[shard] = (this.rejected[shard] ?? 0) + 1;
     await this.inner?.write(shard, item);
   }
   async close(shard: number): Promise<void> {
@@ -59,6 +72,29 @@ export function checkSameInput(run: ResolvedRun, eTag: string): void {
   if (eTag !== run.inputETag) {
     throw new InputError('InputChangedError', `${run.inputUri} changed since the run started (ETag ${run.inputETag} → ${eTag}); start a new run`);
   }
+}
+
+/**
+ * A record's JSONL line, or undefined when it is longer than a JS string can be (V8 stops near
+ * 512 M characters): far over the file limit either way, so it is rejected, not a crash.
+ */
+function jsonlLine(recordId: string, body: () => unknown): string | undefined {
+  try {
+    return `${JSON.stringify({ recordId, modelInput: body() })}\n`;
+  } catch (err) {
+    if (err instanceof RangeError) return undefined;
+    throw err;
+  }
+}
+
+function tooLongToEncode(): Rejection {
+  return { code: RECORD_TOO_LARGE, message: `record is too long to encode as one JSONL line (over 512 M characters), over the 1 GB limit of a Bedrock input file` };
+}
+
+/** The input limit the run's records are held to, from the batch catalog (none when it gives no figure). */
+export function inputLimitOf(run: ResolvedRun): InputLimit | undefined {
+  const spec = loadBatchCatalog().inputLimit(run.modelId, run.modelParams.truncate);
+  return spec && { modelId: run.modelId, maxTokens: spec.maxTokens, maxChars: spec.maxChars };
 }
 
 /**
@@ -84,6 +120,8 @@ export async function scanRows(
       : ((index: number) => (row: ReadonlyArray<unknown>) => (row[index] === null || row[index] === undefined ? '' : String(row[index])))(
           columns.indexOf(run.textColumn!),
         );
+  const limit = inputLimitOf(run);
+  let rejectedRows = 0;
   const sequencer = new ShardSequencer<ScannedRecord>({ ...BEDROCK_LIMITS, maxRecords: run.maxRecordsPerJob }, sink, opts.shards);
   let rowCount = 0;
   const iterator = rows[Symbol.asyncIterator]();
@@ -93,9 +131,19 @@ export async function scanRows(
       if (opts.maxRows !== undefined && rowCount >= opts.maxRows) break;
       const recordId = recordIdForRow(opts.firstRow + rowCount);
       const prompt = render(row);
-      const line = `${JSON.stringify({ recordId, modelInput: adapter.buildRequest(prompt, run.modelParams) })}\n`;
-      const bytes = Buffer.byteLength(line);
-      await sequencer.push({ recordId, row, line, bytes, inputTokens: tokens.add(prompt) + systemTokens }, bytes);
+      const line = jsonlLine(recordId, () => adapter.buildRequest(prompt, run.modelParams));
+      const bytes = line === undefined ? 0 : Buffer.byteLength(line);
+      const rejected =
+        (line === undefined ? tooLongToEncode() : undefined) ||
+        (limit && checkInputLimit(prompt, bytes, limit, counter, systemTokens)) ||
+        (bytes > BEDROCK_LIMITS.maxFileBytes ? fileLimitRejection(bytes, BEDROCK_LIMITS.maxFileBytes) : undefined);
+      if (rejected) {
+        // Still a row of its shard (its snapshot keeps the input columns), but nothing of it is sent or counted.
+        rejectedRows += 1;
+        await sequencer.push({ recordId, row, line: '', bytes: 0, inputTokens: 0, rejected }, 0);
+      } else {
+        await sequencer.push({ recordId, row, line: line!, bytes, inputTokens: tokens.add(prompt) + systemTokens }, bytes);
+      }
       rowCount += 1;
       if (rowCount % 5000 === 0) opts.onProgress?.(rowCount);
     }
@@ -108,7 +156,8 @@ export async function scanRows(
     schema,
     rowCount,
     shards,
-    inputTokens: tokens.total() + systemTokens * rowCount,
+    inputTokens: tokens.total() + systemTokens * (rowCount - rejectedRows),
+    rejected: rejectedRows,
     tokenizer: { kind: counter.kind, exact: counter.exact && tokens.exact(), note: counter.note },
   };
 }

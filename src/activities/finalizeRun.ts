@@ -21,17 +21,20 @@ export interface FinalizeRunRequest {
  * Checks the output holds exactly one row per input row, shard by shard (against the records
  * each shard was cut with), and fails naming the shards that do not.
  */
-async function checkOutputRows(deps: ActivityDeps, shardManifestUri: string, rowsByShard: Map<number, number>, rowCount: number): Promise<void> {
+async function checkOutputRows(deps: ActivityDeps, shardManifestUri: string, rowsByShard: Map<number, number>, rowCount: number): Promise<{ rejected: number }> {
   const found = [...rowsByShard.values()].reduce((n, r) => n + r, 0);
   const wrong: string[] = [];
+  // Rows preprocessing kept out of every job (RECORD_TOO_LARGE): counted from the manifest, where parts recorded them.
+  let rejected = 0;
   if (await headObject(deps.s3, shardManifestUri)) {
-    const manifest = JSON.parse(await readObjectText(deps.s3, shardManifestUri)) as { shards: Array<{ index?: number; records?: number }> };
+    const manifest = JSON.parse(await readObjectText(deps.s3, shardManifestUri)) as { shards: Array<{ index?: number; records?: number; rejected?: number }> };
     manifest.shards.forEach((shard, i) => {
+      rejected += shard.rejected ?? 0;
       const got = rowsByShard.get(shard.index ?? i) ?? 0;
       if (shard.records !== undefined && got !== shard.records) wrong.push(`shard ${shard.index ?? i}: ${got} of ${shard.records} rows`);
     });
   }
-  if (found === rowCount && wrong.length === 0) return;
+  if (found === rowCount && wrong.length === 0) return { rejected };
   const named = wrong.length ? `: ${wrong.slice(0, MAX_SHARDS_LISTED).join('; ')}${wrong.length > MAX_SHARDS_LISTED ? `; and ${wrong.length - MAX_SHARDS_LISTED} more` : ''}` : '';
   throw ApplicationFailure.create({
     type: 'OutputIncomplete',
@@ -63,7 +66,7 @@ export function makeFinalizeRun(deps: ActivityDeps) {
       }
     }
     parts.sort((a, b) => (a.uri < b.uri ? -1 : 1));
-    await checkOutputRows(deps, prepared.shardManifestUri, rowsByShard, prepared.rowCount);
+    const { rejected } = await checkOutputRows(deps, prepared.shardManifestUri, rowsByShard, prepared.rowCount);
     const { outcome, reason } = runOutcome(totals, prepared.rowCount);
     const summary: RunSummary = {
       outcome,
@@ -95,6 +98,7 @@ export function makeFinalizeRun(deps: ActivityDeps) {
       },
       recordErrors: totals.recordErrors ?? 0,
       unanswered: totals.unanswered ?? 0,
+      rejectedBeforeSubmit: rejected,
     };
     const manifest = {
       runKey: run.runKey,

@@ -22,11 +22,15 @@ const HEARTBEAT_EVERY_MS = 5000;
 
 /** One shard as a part writes it down: enough to submit it, join it, and price it. */
 export interface PartShard {
+  /** Rows of the shard (its snapshot and output), rejected ones included. */
   records: number;
   bytes: number;
   inputTokens: number;
   jsonlUri: string;
   snapshotUri: string;
+  /** Rows kept out of the JSONL (RECORD_TOO_LARGE), with their reasons in `skippedUri`; absent when none. */
+  rejected?: number;
+  skippedUri?: string;
 }
 
 /** What a part heartbeats: the shards it has finished, so a retry resumes after them. */
@@ -56,7 +60,7 @@ class PartShardRecorder implements ShardSink<ScannedRecord> {
   private current?: PartShard;
   constructor(
     private readonly inner: ShardSink<ScannedRecord>,
-    private readonly pathsOf: (shard: number) => { jsonl: string; snapshot: string },
+    private readonly pathsOf: (shard: number) => { jsonl: string; snapshot: string; skipped?: string },
     private readonly report: (done: PartShard[]) => void,
   ) {}
 
@@ -66,6 +70,10 @@ class PartShardRecorder implements ShardSink<ScannedRecord> {
       this.current = { records: 0, bytes: 0, inputTokens: 0, jsonlUri: paths.jsonl, snapshotUri: paths.snapshot };
     }
     this.current.records += 1;
+    if (item.rejected) {
+      this.current.rejected = (this.current.rejected ?? 0) + 1;
+      this.current.skippedUri = this.pathsOf(shard).skipped;
+    }
     this.current.bytes += item.bytes;
     this.current.inputTokens += item.inputTokens;
     await this.inner.write(shard, item);

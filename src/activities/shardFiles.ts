@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Data, DataType, Field, Schema, Utf8, vectorFromArray } from 'apache-arrow';
 import { recordBatchOf, utf8Data } from '../io/arrowColumns';
 import { type ParquetWriteOptions, writeParquetToS3 } from '../io/parquetWrite';
-import { ObjectWriter, createObjectWriter } from '../io/s3';
+import { ObjectWriter, createObjectWriter, writeObject } from '../io/s3';
 import { AsyncQueue } from '../core/asyncQueue';
 import { RECORD_ID } from '../core/outputSchema';
 import { ShardSink } from '../core/shardPlan';
@@ -13,6 +13,14 @@ export interface ShardItem {
   line: string;
   /** One JS value per input field, in schema order. */
   row: unknown[];
+  /** Kept out of the job: the row goes to the snapshot and its reason to the shard's sidecar, not to the JSONL. */
+  rejected?: { code: string; message: string };
+}
+
+export interface ShardFilePaths {
+  jsonl: string;
+  snapshot: string;
+  skipped?: string;
 }
 
 /** Strings take the fast path; other types (from Parquet inputs) go through Arrow's builders, keeping their type. */
@@ -85,13 +93,13 @@ class SnapshotWriter {
 
 /** Writes each shard's Bedrock JSONL and input snapshot to S3 as the sequencer hands out records. */
 export class ShardFileSink implements ShardSink<ShardItem> {
-  private open?: { index: number; jsonl: ObjectWriter; snapshot: SnapshotWriter };
+  private open?: { index: number; jsonl: ObjectWriter; snapshot: SnapshotWriter; skipped: string[]; skippedUri?: string };
   private readonly schema: Schema;
 
   constructor(
     private readonly s3: S3Client,
     input: Schema,
-    private readonly pathsOf: (shard: number) => { jsonl: string; snapshot: string },
+    private readonly pathsOf: (shard: number) => ShardFilePaths,
   ) {
     this.schema = new Schema([new Field(RECORD_ID, new Utf8(), false), ...input.fields]);
   }
@@ -103,17 +111,25 @@ export class ShardFileSink implements ShardSink<ShardItem> {
         index: shard,
         jsonl: createObjectWriter(this.s3, paths.jsonl, { contentType: 'application/jsonl' }),
         snapshot: new SnapshotWriter(this.s3, paths.snapshot, this.schema),
+        skipped: [],
+        skippedUri: paths.skipped,
       };
     }
-    await this.open.jsonl.write(item.line);
+    if (item.rejected) {
+      if (!this.open.skippedUri) throw new Error(`shard ${shard} has no file for rejected records`);
+      // Small (id, code, message) lines, held until the shard closes: rejected records are few.
+      this.open.skipped.push(JSON.stringify({ recordId: item.recordId, code: item.rejected.code, message: item.rejected.message }));
+    } else await this.open.jsonl.write(item.line);
     await this.open.snapshot.add(item.recordId, item.row);
   }
 
   async close(shard: number): Promise<void> {
     if (this.open?.index !== shard) throw new Error(`shard ${shard} closed while shard ${this.open?.index} is open`);
-    const { jsonl, snapshot } = this.open;
+    const { jsonl, snapshot, skipped, skippedUri } = this.open;
     this.open = undefined;
-    await Promise.all([jsonl.close(), snapshot.close()]);
+    // Only shards with rejected records get a sidecar: the rest cost no extra object.
+    const sidecar = skipped.length && skippedUri ? writeObject(this.s3, skippedUri, `${skipped.join('\n')}\n`, 'application/jsonl') : undefined;
+    await Promise.all([jsonl.close(), snapshot.close(), sidecar]);
   }
 
   async abort(err: unknown): Promise<void> {

@@ -7,6 +7,10 @@ import type { ResolvedRun } from '../shared/types';
 export interface ShardInputFiles {
   jsonl: string;
   snapshot: string;
+  /** Rows of the shard, and those of them kept out of its JSONL (RECORD_TOO_LARGE, reasons in `skipped`). */
+  records?: number;
+  rejected?: number;
+  skipped?: string;
 }
 
 interface CachedManifest {
@@ -29,8 +33,12 @@ export async function shardInputFiles(s3: S3Client, run: Pick<ResolvedRun, 'runU
   if (!head) throw ApplicationFailure.create({ message: `shard manifest not found: ${uri} (was the run's output removed?)`, type: 'RunStorageLost', nonRetryable: true });
   let cached = cache.get(uri);
   if (cached?.eTag !== head.eTag) {
-    const manifest = JSON.parse(await readObjectText(s3, uri)) as { shards: Array<{ jsonlUri: string; snapshotUri: string }> };
-    cached = { eTag: head.eTag, shards: manifest.shards.map((s) => ({ jsonl: s.jsonlUri, snapshot: s.snapshotUri })) };
+    type Entry = { jsonlUri: string; snapshotUri: string; records?: number; rejected?: number; skippedUri?: string };
+    const manifest = JSON.parse(await readObjectText(s3, uri)) as { shards: Entry[] };
+    cached = {
+      eTag: head.eTag,
+      shards: manifest.shards.map((s) => ({ jsonl: s.jsonlUri, snapshot: s.snapshotUri, records: s.records, rejected: s.rejected, skipped: s.skippedUri })),
+    };
     cache.delete(uri);
     if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
     cache.set(uri, cached);

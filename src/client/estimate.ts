@@ -22,7 +22,7 @@ export async function estimateRunInput(deps: ActivityDeps, input: ClientRunInput
   for (const part of parts) {
     const tally = new ShardTokenTally();
     const scan = await scanPart(deps, run, part, () => tally, { exactTokens: opts.exactTokens });
-    for (const s of scan.shards) shards.push({ ...s, index: shards.length });
+    for (const s of scan.shards) shards.push({ ...s, index: shards.length, rejected: tally.rejected[s.index] ?? 0 });
     tokens.push(...scan.shards.map((s) => tally.tokens[s.index] ?? 0));
     tokenizer = { ...scan.tokenizer, exact: scan.tokenizer.exact && (tokenizer?.exact ?? true) };
   }

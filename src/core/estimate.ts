@@ -16,6 +16,8 @@ export interface RunEstimate {
   inputTokens: number;
   /** Output tokens if every record used its max-tokens setting: an upper bound. */
   outputTokensMax: number;
+  /** Of `records`: those over the model's input limit or the file limit, not sent (RECORD_TOO_LARGE rows); absent in older estimates. */
+  rejectedBeforeSubmit?: number;
   cost: CostReport;
   tokenizer: { kind: string; exact: boolean; note: string };
   shards: ShardEstimate[];
@@ -32,7 +34,8 @@ export function estimateRun(
 ): RunEstimate {
   const perShard = shards.map((s) => {
     const inputTokens = shardInputTokens[s.index] ?? 0;
-    const outputTokensMax = s.records * maxOutputTokensPerRecord;
+    // Rejected rows are never sent: no output to pay for.
+    const outputTokensMax = (s.records - (s.rejected ?? 0)) * maxOutputTokensPerRecord;
     return { index: s.index, records: s.records, inputTokens, outputTokensMax, batchCostMax: costOf(prices, modelId, inputTokens, outputTokensMax).batchCost ?? 0 };
   });
   const inputTokens = perShard.reduce((n, s) => n + s.inputTokens, 0);
@@ -42,6 +45,7 @@ export function estimateRun(
     jobs: perShard.length,
     inputTokens,
     outputTokensMax,
+    rejectedBeforeSubmit: shards.reduce((n, s) => n + (s.rejected ?? 0), 0),
     cost: costOf(prices, modelId, inputTokens, outputTokensMax),
     tokenizer,
     shards: perShard,
@@ -55,6 +59,7 @@ export function formatEstimate(e: RunEstimate, modelId: string): string {
     `model            ${modelId}`,
     `records          ${e.records.toLocaleString('en-US')}`,
     `jobs (shards)    ${e.jobs}`,
+    ...(e.rejectedBeforeSubmit ? [`over the limit   ${e.rejectedBeforeSubmit.toLocaleString('en-US')} records, not sent: RECORD_TOO_LARGE rows (over the model's input limit or Bedrock's 1 GB input file)`] : []),
     `input tokens     ${e.inputTokens.toLocaleString('en-US')}  (${e.tokenizer.kind}${e.tokenizer.exact ? ', exact' : `, estimated: ${e.tokenizer.note}`})`,
     `output tokens    ≤ ${e.outputTokensMax.toLocaleString('en-US')}  (max tokens × records)`,
     `batch cost       ≤ ${money(e.cost.batchCost)}  (on demand ${money(e.cost.onDemandCost)}; prices of ${e.cost.pricesAsOf})`,

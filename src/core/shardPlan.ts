@@ -28,6 +28,8 @@ export interface ShardSummary {
   index: number;
   records: number;
   bytes: number;
+  /** Of `records`: rows kept out of the job (over an input limit), when known. */
+  rejected?: number;
 }
 
 interface Pending<T> {

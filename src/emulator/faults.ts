@@ -22,6 +22,8 @@ export interface Faults {
   partialCutPercent?: number;
   /** Jobs whose name contains any of these are forgotten once created, as after a restart of the service: Get and Stop answer 404 ResourceNotFoundException, List omits them, they never run. */
   forgetJobsNamed?: string[];
+  /** Entries `part=ms`: a job whose name contains `part` stays InProgress for `ms` instead of the emulator's inProgressMs (the first match wins): uneven job durations, as in a real run. */
+  jobMsNamed?: string[];
   /** The next N InvokeModel/Converse calls answer 429 ThrottlingException. */
   throttleNextInvokes?: number;
   /** The next N InvokeModel/Converse calls are served; every later one answers 403 AccessDeniedException until faults change (a worker losing access mid-way). */
@@ -32,7 +34,7 @@ export interface Faults {
   dropAllEvents?: boolean;
 }
 
-const NAME_LISTS = ['recordErrorIds', 'failJobsNamed', 'rejectCreatesNamed', 'stopJobsNamed', 'expireJobsNamed', 'partialJobsNamed', 'forgetJobsNamed'] as const;
+const NAME_LISTS = ['recordErrorIds', 'failJobsNamed', 'rejectCreatesNamed', 'stopJobsNamed', 'expireJobsNamed', 'partialJobsNamed', 'forgetJobsNamed', 'jobMsNamed'] as const;
 const COUNTS = ['recordErrorEvery', 'failNextJobs', 'throttleNextCreates', 'delayCreatesMs', 'throttleNextInvokes', 'denyInvokesAfter', 'dropNextEvents', 'partialCutPercent'] as const;
 const FLAGS = ['dropAllEvents'] as const;
 
@@ -44,6 +46,7 @@ export function parseFaults(body: unknown): Faults {
     if (value === undefined || value === null) continue;
     if ((NAME_LISTS as readonly string[]).includes(key)) {
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Error(`${key} must be an array of strings`);
+      if (key === 'jobMsNamed' && !value.every((v) => /^.+=\d+$/.test(v))) throw new Error('jobMsNamed entries must read part=ms');
     } else if ((COUNTS as readonly string[]).includes(key)) {
       if (!Number.isInteger(value) || (value as number) < 0) throw new Error(`${key} must be a non-negative integer`);
     } else if ((FLAGS as readonly string[]).includes(key)) {
@@ -127,6 +130,15 @@ export class FaultState {
   /** The record position after which a stopJobsNamed/partialJobsNamed job is cut. */
   cutPosition(total: number): number {
     return Math.ceil((total * Math.min(100, this.faults.partialCutPercent ?? 50)) / 100);
+  }
+
+  /** How long this job stays InProgress when jobMsNamed names it; undefined otherwise. */
+  jobMs(jobName: string): number | undefined {
+    for (const entry of this.faults.jobMsNamed ?? []) {
+      const at = entry.lastIndexOf('=');
+      if (jobName.includes(entry.slice(0, at))) return Number(entry.slice(at + 1));
+    }
+    return undefined;
   }
 
   forgetsByName(jobName: string): boolean {

@@ -50,6 +50,8 @@ export interface EngineStats {
   jobsCreated: number;
   activeJobs: number;
   peakActiveJobs: number;
+  /** Every change of activeJobs since the last reset (at most ACTIVE_TIMELINE_MAX): when, how many active, how many had ended so far. */
+  activeTimeline: ActivePoint[];
   stopRequests: number;
   /** bedrock-runtime calls (InvokeModel, Converse) and how they were answered. */
   runtime: RuntimeStats;
@@ -57,6 +59,15 @@ export interface EngineStats {
   events?: EventStats;
   jobs: Array<{ jobArn: string; jobName: string; status: string; modelId: string; clientRequestToken?: string; recordCount?: number }>;
 }
+
+export interface ActivePoint {
+  atMs: number;
+  active: number;
+  ended: number;
+}
+
+/** Enough for any test or benchmark run; a long-lived emulator stops recording rather than grow. */
+const ACTIVE_TIMELINE_MAX = 20_000;
 
 // setTimeout fires at once for delays above 2^31-1 ms; long expiries are re-armed in steps.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -73,6 +84,8 @@ export class JobEngine {
   private counters = { createRequests: 0, jobsCreated: 0, stopRequests: 0 };
   private activeJobs = 0;
   private peakActiveJobs = 0;
+  private activeTimeline: ActivePoint[] = [];
+  private endedSinceReset = 0;
   private seq = 0;
   private closed = false;
   private readonly tasks = new Set<Promise<void>>();
@@ -204,6 +217,7 @@ export class JobEngine {
       ...this.counters,
       activeJobs: this.activeJobs,
       peakActiveJobs: this.peakActiveJobs,
+      activeTimeline: [...this.activeTimeline],
       runtime: this.runtime.stats(),
       ...(this.cfg.events ? { events: this.cfg.events.stats() } : {}),
       jobs: this.store.all().map((j) => {
@@ -218,6 +232,8 @@ export class JobEngine {
   resetStats(): void {
     this.counters = { createRequests: 0, jobsCreated: 0, stopRequests: 0 };
     this.peakActiveJobs = this.activeJobs;
+    this.endedSinceReset = 0;
+    this.activeTimeline = [{ atMs: Date.now(), active: this.activeJobs, ended: 0 }];
     this.runtime.resetStats();
     this.cfg.events?.resetStats();
   }
@@ -248,8 +264,12 @@ export class JobEngine {
   }
 
   private countActive(from: JobStatus | undefined, to: JobStatus): void {
+    const before = this.activeJobs;
     this.activeJobs += (isActive(to) ? 1 : 0) - (from !== undefined && isActive(from) ? 1 : 0);
     this.peakActiveJobs = Math.max(this.peakActiveJobs, this.activeJobs);
+    if (this.activeJobs === before) return;
+    if (this.activeJobs < before) this.endedSinceReset++;
+    if (this.activeTimeline.length < ACTIVE_TIMELINE_MAX) this.activeTimeline.push({ atMs: Date.now(), active: this.activeJobs, ended: this.endedSinceReset });
   }
 
   private emit(job: Job, from: JobStatus | undefined): void {
@@ -351,10 +371,11 @@ export class JobEngine {
     this.transition(job, 'InProgress');
     const fail = job.failInjected || this.faults.failsByName(name);
     const cutAtHalf = this.faults.stopsByName(name) ? 'stop' : this.faults.partialByName(name) ? 'timeout' : undefined;
+    const slowMs = this.faults.jobMs(name);
     this.track(
       processJob(job, {
         s3: this.s3,
-        timing: this.cfg.timing,
+        timing: slowMs === undefined ? this.cfg.timing : { ...this.cfg.timing, inProgressMs: slowMs },
         shuffle: this.cfg.shuffleOutput,
         faults: this.faults,
         failMidway: fail,

@@ -21,6 +21,17 @@ export interface CatalogModel {
   profiles: string[];
   lifecycle: 'ACTIVE' | 'LEGACY' | 'RETIRED';
   batch: BatchSupport;
+  /** The most one record may carry, per AWS's docs; absent where we found no figure (then nothing is checked). */
+  inputLimit?: InputLimitSpec;
+  note?: string;
+}
+
+export interface InputLimitSpec {
+  maxTokens?: number;
+  maxChars?: number;
+  /** The request can ask the model to cut over-long input (Cohere `truncate` START/END): then it is no error. */
+  truncatable?: boolean;
+  source: string;
   note?: string;
 }
 
@@ -64,6 +75,18 @@ export class BatchCatalog {
 
   model(baseId: string): CatalogModel | undefined {
     return this.byId.get(baseId);
+  }
+
+  /**
+   * The input limit a record of `modelId` (any id form) is held to, or undefined when none applies:
+   * no documented figure, or `truncate` START/END asks the model to cut what is over.
+   */
+  inputLimit(modelId: string, truncate?: string): InputLimitSpec | undefined {
+    const identifier = parseModelIdentifier(modelId);
+    if (identifier.form === 'other-arn') return undefined;
+    const limit = this.byId.get(identifier.baseId)?.inputLimit;
+    if (!limit || (limit.truncatable && truncate !== undefined && truncate !== 'NONE')) return undefined;
+    return limit;
   }
 
   /** A profile of `geography` may be called from `region` (a `eu.` profile from EU Regions only). */

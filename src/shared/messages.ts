@@ -1,11 +1,14 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { BatchRunProgress, RunSettings, ShardStateReport } from './types';
+import type { BatchRunProgress, RunSettings, ShardDone, ShardStateReport } from './types';
 
 /** Defined once, used by the workflow and by every client. */
 export const progressQuery = defineQuery<BatchRunProgress>('progress');
 
 /** A shard tells its run it is stuck (a slow submit: quota full, access denied), or no longer (see workflows/shardStates). */
 export const shardStateSignal = defineSignal<[ShardStateReport]>('shardState');
+
+/** A shard tells its run's workflow id (the current run, after any continue-as-new) how it ended (see workflows/shardWindow). */
+export const shardDoneSignal = defineSignal<[ShardDone]>('shardDone');
 
 /** A Bedrock job's status as its EventBridge event reported it: references only. */
 export interface JobStateChanged {

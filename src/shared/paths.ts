@@ -47,6 +47,8 @@ export function partShardPaths(runUri: string, part: number, k: number) {
   return {
     jsonl: `${base}/bedrock-input/${name}/${name}.jsonl`,
     snapshot: `${base}/input-snapshot/${name}.parquet`,
+    /** Records kept out of the job (RECORD_TOO_LARGE): beside the snapshot, never under bedrock-input/ (Bedrock reads every .jsonl there). */
+    skipped: `${base}/input-snapshot/${name}.skipped.jsonl`,
   };
 }
 

@@ -189,6 +189,30 @@ export interface ShardJobInput {
    * under Bedrock's 100 records is handed back in the outcome instead of being decided alone.
    */
   gather?: boolean;
+  /**
+   * Set by a run with a rolling window (workflows/shardWindow): the shard outlives the run page
+   * that started it, so it tells the run's workflow id (whichever run is current) how it ended.
+   */
+  report?: boolean;
+}
+
+/** How a shard ended, told by signal to its run's workflow id: counts and short messages, never rows or file lists. */
+export interface ShardDone {
+  shardIndex: number;
+  /** The shard's workflow id: a run ignores an end from a workflow it did not start (an earlier run's, after a reset). */
+  workflowId?: string;
+  /** The outcome without its file list (finalize lists the files itself). */
+  outcome?: ShardOutcome;
+  /** The shard's workflow failed: why (the run writes its rows with this reason). */
+  failed?: string;
+  cancelled?: boolean;
+}
+
+/** A shard still running when its run continued as new: which shard, under which workflow id. */
+export interface InFlightShard {
+  shardIndex: number;
+  workflowId: string;
+  runId: string;
 }
 
 /**
@@ -329,6 +353,12 @@ export interface RunSummary {
   shardsByStatus?: Record<ShardStatus, number>;
   recordErrors?: number;
   unanswered?: number;
+  /**
+   * Of `recordErrors`: rows preprocessing kept out of every job (RECORD_TOO_LARGE: over the model's
+   * input limit or Bedrock's input-file limit). They are record errors of our own: Bedrock would
+   * have answered them with one, after charging the pipeline for them.
+   */
+  rejectedBeforeSubmit?: number;
 }
 
 export interface BatchRunProgress {
@@ -406,6 +436,10 @@ export interface BatchRunContinuation {
   controls?: RunControlsState;
   /** Outcomes (without their file lists) of finished shards whose small remainders wait to be gathered at the end of the run. */
   remainders?: ShardOutcome[];
+  /** Shards still running when the page continued as new (rolling window); absent before it. */
+  inFlight?: InFlightShard[];
+  /** Running shards stuck on something (see progress.shardStates), so a later page still shows them. */
+  shardStates?: ShardStateReport[];
 }
 
 export type BatchRunWorkflowInput = RunInput & { continuation?: BatchRunContinuation };

@@ -20,6 +20,7 @@ import { INPUT_ERROR_TYPES, rootMessage } from '../shared/errors';
 import { progressQuery } from '../shared/messages';
 import { cleanupCommand } from '../shared/paths';
 import {
+  BatchRunContinuation,
   BatchRunProgress,
   BatchRunWorkflowInput,
   BudgetStop,
@@ -36,6 +37,7 @@ import { RunBoard } from './runBoard';
 import { RemainderGather } from './gatherRemainders';
 import { trackShardStates } from './shardStates';
 import { RunControls } from './runControls';
+import { ROLLING_PATCH, ShardWindow } from './shardWindow';
 
 // Reads only headers and footers: a short timeout so a worker lost meanwhile costs little.
 const { resolveRun } = proxyActivities<Activities>({
@@ -104,8 +106,7 @@ async function prepareInParts(run: ResolvedRun, progress: BatchRunProgress, boar
  * A shard whose workflow failed still puts its rows in the output, each carrying why; only if
  * even that fails is the shard counted without rows (finalize then names it as missing).
  */
-async function recordFailedShard(run: ResolvedRun, shardIndex: number, err: unknown, totals: RunTotals): Promise<void> {
-  const message = rootMessage(err);
+async function recordFailedShard(run: ResolvedRun, shardIndex: number, message: string, totals: RunTotals): Promise<void> {
   if (patched(REDRIVE_PATCH)) {
     const failure = { code: 'SHARD_FAILED', message: `the shard's workflow failed: ${message}` };
     try {
@@ -132,7 +133,8 @@ async function startShard(run: ResolvedRun, prepared: PreparedShards, shardIndex
   const workflowId = `${workflowInfo().workflowId}/shard-${shardIndex}`;
   const options = {
     args: [childInput] as [ShardJobInput],
-    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    // A rolling window's shard outlives the page that started it; the run cancels it by id (ShardWindow.stop).
+    parentClosePolicy: childInput.report ? ParentClosePolicy.ABANDON : ParentClosePolicy.REQUEST_CANCEL,
     ...board.shardOptions(run, prepared, shardIndex),
   };
   try {
@@ -205,9 +207,10 @@ export async function batchRun(input: BatchRunWorkflowInput): Promise<RunSummary
   checkWorkflowArgument(input);
   const progress: BatchRunProgress = { phase: 'resolving', shardsStarted: 0, shardsRunning: 0, totals: emptyTotals() };
   setHandler(progressQuery, () => progress);
-  trackShardStates(progress);
+  const shardStates = trackShardStates(progress, input.continuation?.shardStates);
   const board = new RunBoard(progress);
-  const controls = new RunControls(progress, () => board.settingsChanged());
+  const continued = input.continuation && { run: input.continuation.run, carried: input.continuation.controls };
+  const controls = new RunControls(progress, () => board.settingsChanged(), continued);
 
   let run: ResolvedRun;
   if (input.continuation) {
@@ -221,7 +224,7 @@ export async function batchRun(input: BatchRunWorkflowInput): Promise<RunSummary
   progress.runKey = run.runKey;
   controls.start(run, input.continuation?.controls);
   board.resolved(run, input.continuation?.prepared);
-  return listingLeftoversOnFailure(run, () => runResolved(input, run, progress, board, controls));
+  return listingLeftoversOnFailure(run, () => runResolved(input, run, progress, board, controls, shardStates));
 }
 
 /** Everything after resolving: preprocessing (unless continued), one page of shards, then finalizing or continuing as new. */
@@ -231,6 +234,7 @@ async function runResolved(
   progress: BatchRunProgress,
   board: RunBoard,
   controls: RunControls,
+  shardStates: { carry(): BatchRunContinuation['shardStates'] },
 ): Promise<RunSummary> {
   let prepared: PreparedShards;
   if (input.continuation) {
@@ -250,12 +254,28 @@ async function runResolved(
   const pageEnd = Math.min(prepared.shardCount, cursor + run.shardsPerPage);
   const inFlight = new Map<number, Promise<void>>();
   const totals = progress.totals;
+  // A rolling window: shards outlive the page and report by signal, so a page continues as new
+  // without draining. Histories from before it drain every page.
+  const window = patched(ROLLING_PATCH)
+    ? new ShardWindow(async (done) => {
+        if (done.outcome) {
+          addShardOutcome(totals, done.outcome);
+          gather.took(done.outcome);
+        } else if (done.failed !== undefined) {
+          await recordFailedShard(run, done.shardIndex, done.failed, totals);
+        }
+        progress.shardsRunning = window!.size;
+        board.shardDone();
+      }, input.continuation?.inFlight)
+    : undefined;
+  const running = () => window?.size ?? inFlight.size;
+  progress.shardsRunning = running();
   let next = cursor;
   let budget: BudgetStop | undefined;
   try {
     for (; next < pageEnd; next++) {
       // Live settings: the limit and pause as they are now (an update wakes this wait).
-      await condition(() => inFlight.size < controls.maxConcurrentJobs && !controls.paused);
+      await condition(() => running() < controls.maxConcurrentJobs && !controls.paused);
       if (next > cursor && workflowInfo().continueAsNewSuggested) break;
       const shardCost = prepared.shardCosts?.[next] ?? 0;
       const committed = totals.committedCostUsd ?? 0;
@@ -267,7 +287,16 @@ async function runResolved(
       }
       totals.committedCostUsd = committed + shardCost;
       const shardIndex = next;
-      const child = await startShard(run, prepared, shardIndex, board, gather.childInput(run, shardIndex));
+      const childInput = gather.childInput(run, shardIndex);
+      window?.starting(shardIndex);
+      const child = await startShard(run, prepared, shardIndex, board, window ? { ...childInput, report: true } : childInput);
+      if (window) {
+        window.add(shardIndex, child);
+        progress.shardsStarted = shardIndex + 1;
+        progress.shardsRunning = window.size;
+        board.phase();
+        continue;
+      }
       const done = child
         .result()
         .then(
@@ -276,7 +305,7 @@ async function runResolved(
             gather.took(outcome);
           },
           async (err) => {
-            if (!isCancellation(err)) await recordFailedShard(run, shardIndex, err, totals);
+            if (!isCancellation(err)) await recordFailedShard(run, shardIndex, rootMessage(err), totals);
           },
         )
         .finally(() => {
@@ -289,11 +318,13 @@ async function runResolved(
       progress.shardsRunning = inFlight.size;
       board.phase();
     }
-    await condition(() => inFlight.size === 0);
+    // A rolling page continues as new with its shards running; the last page (or a budget stop) waits for them.
+    if (!window || budget || next >= prepared.shardCount) await condition(() => running() === 0);
+    if (window) await window.settled();
   } catch (err) {
     if (isCancellation(err)) {
       // Children stop their Bedrock jobs on cancellation; wait for that before closing.
-      await CancellationScope.nonCancellable(() => Promise.allSettled([...inFlight.values()]));
+      await CancellationScope.nonCancellable(() => (window ? window.stop() : Promise.allSettled([...inFlight.values()]).then(() => undefined)));
     }
     throw err;
   }
@@ -304,7 +335,9 @@ async function runResolved(
     addNotSubmitted(totals, prepared.shardCount - next, skipped.rows);
     budget.rowsNotSubmitted = skipped.rows;
   } else if (next < prepared.shardCount) {
-    return continueAsNew<typeof batchRun>({ ...input, continuation: { run, prepared, cursor: next, totals, controls: controls.carry(), remainders: gather.carry() } });
+    // Every end received so far is applied above (settled, with no await since): a later one is buffered for the next run.
+    const rolling = window ? { inFlight: window.carry(), shardStates: shardStates.carry() } : {};
+    return continueAsNew<typeof batchRun>({ ...input, continuation: { run, prepared, cursor: next, totals, controls: controls.carry(), remainders: gather.carry(), ...rolling } });
   }
   await gather.finish(run, prepared, totals, controls.budgetUsd);
   progress.phase = 'finalizing';

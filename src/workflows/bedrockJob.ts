@@ -17,10 +17,13 @@ import { shardDetails } from './runBoard';
 import { watchSubmit } from './shardStates';
 import { JobSlot } from './jobSlot';
 import { JOB_EVENTS_PATCH, listenForJobEnds, waitForJobEnd } from './jobEvents';
+import { reportingToRun } from './shardWindow';
 import { NON_RETRYABLE, collector, jobActivities, stopper } from './jobActivities';
 
 /** Marks histories in which unanswered records are re-driven and a vanished job is resubmitted. */
 export const REDRIVE_PATCH = 'redrive-unanswered';
+/** Marks histories in which a shard with nothing left to re-drive ends without a note or an on-demand step. */
+export const EMPTY_REMAINDER_PATCH = 'skip-empty-remainder';
 /** Marks histories in which a remainder too small for a batch job was answered on demand. */
 export const ON_DEMAND_PATCH = 'on-demand-remainder';
 
@@ -33,7 +36,12 @@ type Failure = { code: string; message: string };
  * a new job of just those records, all within `maxJobAttempts`. Every row is written in the
  * end, with its answer or the reason it has none. Cancelling stops the job before returning.
  */
-export async function bedrockJob({ run, shardIndex, gather }: ShardJobInput): Promise<ShardOutcome> {
+export async function bedrockJob(input: ShardJobInput): Promise<ShardOutcome> {
+  // A shard of a rolling window outlives the page that started it: it tells the run how it ended.
+  return input.report ? reportingToRun(input.shardIndex, () => runShard(input)) : runShard(input);
+}
+
+async function runShard({ run, shardIndex, gather, report }: ShardJobInput): Promise<ShardOutcome> {
   const { poller, submitter } = jobActivities(run);
   const jobEnds = listenForJobEnds();
   const jobs: ShardJob[] = [];
@@ -48,7 +56,7 @@ export async function bedrockJob({ run, shardIndex, gather }: ShardJobInput): Pr
       jobName = bedrockJobName(run.runName, run.runKey, shardIndex, attempt);
       shardDetails(shardIndex, attempt, 'submitting');
       await slot.acquire(attempt);
-      const submitted = await watchSubmit(shardIndex, () => submitter.submitJob({ run, shardIndex, attempt, inputUri })).catch(rejectedAs('SUBMIT_REJECTED', 'SUBMIT_QUOTA_WAIT'));
+      const submitted = await watchSubmit(shardIndex, () => submitter.submitJob({ run, shardIndex, attempt, inputUri }), report).catch(rejectedAs('SUBMIT_REJECTED', 'SUBMIT_QUOTA_WAIT'));
       if ('code' in submitted) {
         failure = submitted;
         break;
@@ -78,6 +86,9 @@ export async function bedrockJob({ run, shardIndex, gather }: ShardJobInput): Pr
       const outcome = await collector.collectShard({ run, shardIndex, attempts: attempt, jobs });
       if (outcome.status === 'succeeded' || attempt >= run.maxJobAttempts || !patched(REDRIVE_PATCH)) return outcome;
       const redrive = await collector.prepareRedrive({ run, shardIndex, attempt: attempt + 1, jobs });
+      // Nothing to send again: every record in the shard's JSONL has an answer, and the rows still
+      // without one were kept out before submit (RECORD_TOO_LARGE) and already say why.
+      if (redrive.records === 0 && patched(EMPTY_REMAINDER_PATCH)) return outcome;
       if (redrive.records < MIN_RECORDS_PER_JOB) {
         // Too few alone, but the run may gather them with other shards' into one job (gatherRemainders).
         if (gather && redrive.records > 0) return handBack(outcome, { ...redrive, attempt: attempt + 1 });

@@ -23,11 +23,17 @@ export class RunControls {
   /** Set once no shard will start any more: changes would then mean nothing, so they are refused. */
   private closedBecause?: string;
 
-  /** Registers the handlers at once, so an update sent while the run resolves is refused with a reason, not left unknown. */
+  /**
+   * Registers the handlers at once, so an update sent while the run resolves is refused with a reason,
+   * not left unknown. A continued page passes what it carries: an update buffered during
+   * continue-as-new runs inside setHandler, before start(), and must find the settings already there.
+   */
   constructor(
     private readonly progress: BatchRunProgress,
     private readonly changed: () => void,
+    continued?: { run: ResolvedRun; carried?: RunControlsState },
   ) {
+    if (continued) this.start(continued.run, continued.carried);
     const done = <T>(result: T): T => {
       this.changed();
       return result;
@@ -48,7 +54,8 @@ export class RunControls {
 
   /** Once the run is resolved: its input's settings, or those a previous page carried (with their changes). */
   start(run: ResolvedRun, carried?: RunControlsState): void {
-    this.state = carried ?? initialControls(run);
+    // Kept if already started (a continued page): a buffered update may have changed it since.
+    this.state ??= carried ?? initialControls(run);
     this.progress.controls = this.state;
     this.changed();
   }

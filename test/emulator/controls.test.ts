@@ -41,6 +41,7 @@ test('a bad faults body is refused, naming the field, and changes nothing', asyn
     [{ stopJobsNamed: 'x' }, /stopJobsNamed must be an array of strings/],
     [{ failNextJobs: -1 }, /failNextJobs must be a non-negative integer/],
     [{ failJobNamed: ['x'] }, /unknown fault "failJobNamed"/],
+    [{ jobMsNamed: ['-s00001-a1'] }, /jobMsNamed entries must read part=ms/],
     ['[1]', /faults must be a JSON object/],
     ['{not json', /not valid JSON/],
   ] as const) {

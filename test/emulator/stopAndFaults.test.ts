@@ -122,5 +122,22 @@ describe('stats', () => {
     expect(emulator.stats().jobs).toHaveLength(5);
     await Promise.all(second.map((arn) => waitForStatus(bedrock, arn)));
     expect(emulator.stats()).toMatchObject({ activeJobs: 0, peakActiveJobs: 2 });
+    // The timeline starts at the reset's count and records each end with the ended count so far.
+    expect(emulator.stats().activeTimeline.map((p) => [p.active, p.ended])).toEqual([
+      [2, 0],
+      [1, 1],
+      [0, 2],
+    ]);
+  });
+
+  test('jobMsNamed gives a named job its own InProgress time', async () => {
+    const { bedrock, emulator } = await env.start({ timing: { submittedMs: 10, validatingMs: 10, scheduledMs: 10, inProgressMs: 200 } });
+    emulator.setFaults({ jobMsNamed: ['slow-one=1500'] });
+    const started = Date.now();
+    const [fast, slow] = await Promise.all([createJob(bedrock, { inputUri, jobName: 'fast-one' }), createJob(bedrock, { inputUri, jobName: 'slow-one' })]);
+    await waitForStatus(bedrock, fast);
+    expect(Date.now() - started).toBeLessThan(1200);
+    await waitForStatus(bedrock, slow);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
   });
 });

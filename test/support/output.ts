@@ -37,3 +37,11 @@ export function exportHistories(temporalAddress: string, workflowIds: string[], 
     writeFileSync(join(dir, `${prefix}${id.replace(/\//g, '__')}.json`), `${JSON.stringify({ workflowId: id, history: JSON.parse(json) })}\n`);
   }
 }
+
+/** As exportHistories, for one run of a workflow id (an earlier page of a run that continued as new), into `<name>.json`. */
+export function exportRunHistory(temporalAddress: string, workflowId: string, runId: string, name: string): void {
+  const dir = process.env.EXPORT_HISTORIES;
+  if (!dir) return;
+  const json = execFileSync(findTemporalBinary(), ['workflow', 'show', '-w', workflowId, '-r', runId, '--output', 'json', '--address', temporalAddress], { encoding: 'utf8' });
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ workflowId, history: JSON.parse(json) })}\n`);
+}

@@ -21,6 +21,13 @@ describe('run estimate', () => {
     expect(e.cost.batchCost).toBeCloseTo(0.12, 6);
   });
 
+  it('counts rows over the input limit, bounds no output for them, and prints how many', () => {
+    const e = estimateRun(HAIKU, prices, [{ ...shards[0], rejected: 20 }, shards[1]], [100_000, 60_000], 200, tokenizer);
+    expect(e).toMatchObject({ records: 800, rejectedBeforeSubmit: 20, outputTokensMax: 780 * 200 });
+    expect(formatEstimate(e, HAIKU)).toMatch(/^over the limit\s+20 records, not sent: RECORD_TOO_LARGE rows/m);
+    expect(formatEstimate(estimateRun(HAIKU, prices, shards, [1, 1], 1, tokenizer), HAIKU)).not.toMatch(/over the limit/);
+  });
+
   it('has no cost for a model without a price, and prints a table saying so', () => {
     const e = estimateRun('vendor.unknown-v1', prices, shards, [1, 2], 10, { kind: 'approx-chars', exact: false, note: '±15%' });
     expect(e.cost.batchCost).toBeUndefined();
