@@ -26,6 +26,8 @@ export interface SlotAnswer {
   granted: boolean;
   /** Waiters that would be granted before this one, as things stand. */
   ahead: number;
+  /** Seconds a waiter waits for its grant before asking again (a quota workflow terminated by hand loses its queue). */
+  recheckSeconds?: number;
 }
 
 const same = (a: Pick<SlotHolder, 'workflowId' | 'runId'>, b: Pick<SlotHolder, 'workflowId' | 'runId'>) => a.workflowId === b.workflowId && a.runId === b.runId;

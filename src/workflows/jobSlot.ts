@@ -1,4 +1,4 @@
-import { CancellationScope, condition, getExternalWorkflowHandle, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { releaseSlotSignal, slotGrantedSignal } from '../shared/jobSlots';
 import type { ResolvedRun } from '../shared/types';
@@ -40,11 +40,16 @@ function shardWaitDisplay(shardIndex: number): SlotWaitDisplay {
   };
 }
 
-// One update call: short attempts, retried until the quota workflow answers (it may be continuing as new).
+// One update call: short attempts, retried while the quota workflow continues as new or restarts;
+// bounded, since ServiceQuotaExceeded still guards Bedrock if the budget cannot be reached at all.
 const asker = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '30 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
+
+/** Marks histories in which a waiting shard asks again when no grant came for a while. */
+export const SLOT_REASK_PATCH = 'slot-wait-reask';
 
 /**
  * A shard's place in the shared budget of job slots of its (account, Region, model): `acquire`
@@ -73,21 +78,40 @@ export class JobSlot {
     });
   }
 
-  /** Waits, unbounded, until the quota workflow grants a slot; the display says how many are ahead. */
+  /** Waits until the quota workflow grants a slot, asking again now and then; the display says how many are ahead. */
   async acquire(attempt: number): Promise<void> {
     if (!this.enabled) return;
     const { workflowId, runId, parent } = workflowInfo();
     const ticket = this.ticket + 1;
     const holder = { workflowId, runId, group: parent?.workflowId ?? workflowId, ticket, shardIndex: this.shardIndex };
-    const answer = await asker.requestJobSlot({ run: { modelId: this.run.modelId, roleArn: this.run.roleArn }, holder });
-    if (!answer) return; // a worker without a Temporal client: no shared budget
+    const ask = () => asker.requestJobSlot({ run: { modelId: this.run.modelId, roleArn: this.run.roleArn }, holder });
+    // try/await, not .catch(): the same promise hops as a plain await, so recorded histories replay.
+    let answer: Awaited<ReturnType<typeof ask>> = null;
+    try {
+      answer = await ask();
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('job-slot budget unreachable; submitting without it (Bedrock quota errors still hold submits back)', { error: String(err) });
+    }
+    if (!answer) return; // a worker without a Temporal client, or the budget unreachable: no shared budget
     this.slotsId = answer.slotsId;
     this.ticket = ticket;
     this.held = true;
     if (this.grantedTicket >= ticket) return;
     try {
       await this.display.waiting(answer.ahead, attempt);
-      await condition(() => this.grantedTicket >= ticket);
+      if (!patched(SLOT_REASK_PATCH)) {
+        await condition(() => this.grantedTicket >= ticket);
+      } else {
+        const every = (answer.recheckSeconds ?? 900) * 1000; // ms
+        while (!(await condition(() => this.grantedTicket >= ticket, every))) {
+          // No grant for a while: the quota workflow may be gone with its queue (terminated by hand).
+          // Asking again is idempotent: it restarts the workflow if need be, and says if the slot is ours already.
+          const again = await ask();
+          if (!again || again.granted) break;
+          await this.display.waiting(again.ahead, attempt);
+        }
+      }
     } finally {
       // Granted, or cancelled while waiting: either way the run no longer counts this wait.
       await CancellationScope.nonCancellable(async () => this.display.granted());

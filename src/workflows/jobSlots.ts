@@ -25,7 +25,7 @@ import {
 // Describing a few workflows takes well under a second; retried quickly, since a slot may be leaking meanwhile.
 const { closedSlotHolders } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds' },
+  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 
 /**
@@ -63,7 +63,8 @@ export async function jobSlots(input: JobSlotsInput): Promise<void> {
       requestSlot(ledger, { ...req, since: Date.now() });
       grant();
       const granted = ledger.holders.some((h) => h.workflowId === req.workflowId && h.runId === req.runId);
-      return { granted, ahead: granted ? 0 : waitingAhead(ledger, req) };
+      // Five holder checks: long enough that a healthy queue is never asked twice for nothing.
+      return { granted, ahead: granted ? 0 : waitingAhead(ledger, req), recheckSeconds: Math.max(10, input.checkSeconds * 5) };
     },
     {
       validator: (req) => {
@@ -101,7 +102,14 @@ export async function jobSlots(input: JobSlotsInput): Promise<void> {
     if (canSuggested()) break;
     if (ledger.holders.length === 0) continue;
     const holders = ledger.holders.map(({ workflowId, runId }) => ({ workflowId, runId }));
-    const { closed } = await closedSlotHolders({ holders });
+    // A check that keeps failing (Temporal unreachable, access denied) is skipped, not retried for good: the next round tries again.
+    // try/await, not .catch(): the same promise hops as a plain await, so recorded histories replay.
+    let closed: Array<{ workflowId: string; runId: string }> = [];
+    try {
+      ({ closed } = await closedSlotHolders({ holders }));
+    } catch (err) {
+      log.warn('holder check failed; trying again at the next round', { error: String(err) });
+    }
     for (const h of closed) {
       if (removeHolder(ledger, h)) log.warn('slot of a closed holder taken back', { workflowId: h.workflowId, runId: h.runId });
     }

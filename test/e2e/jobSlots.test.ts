@@ -26,7 +26,7 @@ beforeAll(async () => {
   // Started here with a 2 s holder check (config says 60 s); the first run's shards then find it running.
   const input: JobSlotsInput = { account: '123456789012', region: REGION, modelId: CLAUDE_HAIKU, limit: 2, checkSeconds: 2 };
   await local.worker.client.workflow.start(JOB_SLOTS_WORKFLOW, { workflowId: SLOTS_ID, taskQueue: TASK_QUEUE, args: [input] });
-  for (const name of ['slots-a', 'slots-b', 'slots-c', 'slots-d', 'slots-e', 'slots-f']) await uploadCsv(local.stack.s3, `s3://datasets/${name}.csv`, sampleRows(name === 'slots-d' ? 600 : 400));
+  for (const name of ['slots-a', 'slots-b', 'slots-c', 'slots-d', 'slots-e', 'slots-f', 'slots-g']) await uploadCsv(local.stack.s3, `s3://datasets/${name}.csv`, sampleRows(name === 'slots-d' ? 600 : 400));
   for (const [name, rows] of [['gs-pool', 200], ['gs-occ-1', 100], ['gs-occ-2', 100], ['gs-cancel', 200]] as const) await uploadCsv(local.stack.s3, `s3://datasets/${name}.csv`, sampleRows(rows));
 });
 
@@ -191,4 +191,18 @@ test("cancelling a run while its pooled job holds a slot stops the job and gives
   } finally {
     await fetch(`${stack.emulator.url}/_emulator/faults`, { method: 'POST', body: JSON.stringify({}) });
   }
+}, 180_000);
+
+test('shards waiting when the quota workflow is terminated by hand ask again, restart it, and the run completes', async () => {
+  // Last in this file: the quota workflow it restarts has the worker's defaults, not the limit of 2 set above.
+  await slotsHandle().executeUpdate(setLimitUpdate, { args: [1] });
+  const handle = await startBatchRun(local.worker.client, run('slots-g'), { workflowId: 'slots-g' });
+  await waitFor('slots-g has shards waiting', async () => waitingIn(await ledger(), 'slots-g') >= 1, 60_000, 50);
+  const before = await slotsHandle().describe();
+  await slotsHandle().terminate('test: the quota workflow is gone with its queue');
+  // The waiters re-ask after 5 holder checks (10 s here); without that they would wait for good.
+  expect((await handle.result()).outcome).toBe('complete');
+  const after = await slotsHandle().describe();
+  expect(after.runId).not.toBe(before.runId);
+  expect(after.status.name).toBe('RUNNING');
 }, 180_000);
