@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   const slots = arg('slots', 5);
   const page = arg('page', 8);
   const ms = durations(jobs, arg('seed', 7));
-  const stack = await startLocalStack({ inProgressMs: 1000 });
+  const events = process.argv.includes('--events');
+  const stack = await startLocalStack({ inProgressMs: 1000, jobEvents: events });
   const worker = await startWorker(stack);
   try {
     Object.assign(process.env, stack.env);
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
     stack.emulator.resetStats();
     const run = await startBatchRun(
       worker.client,
-      textRun('bench-window', { maxRecordsPerJob: 100, maxConcurrentJobs: slots, shardsPerPage: page, pollIntervalSeconds: 1 }),
+      textRun('bench-window', { maxRecordsPerJob: 100, maxConcurrentJobs: slots, shardsPerPage: page, ...(events ? { jobEvents: true } : { pollIntervalSeconds: 1 }) }),
       { workflowId: `bench-window-${Date.now()}` },
     );
     const summary = await run.result();
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
     const ideal = greedyMakespan(ms.map((d) => d + PHASES_MS), slots);
     const ratio = use.makespanMs / ideal;
     const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
-    console.log(`${jobs} jobs (${summary.outcome}, ${summary.rows} rows), ${slots} slots, pages of ${page}, 1 s polling`);
+    console.log(`${jobs} jobs (${summary.outcome}, ${summary.rows} rows), ${slots} slots, pages of ${page}, ${events ? "job events" : "1 s polling"}`);
     console.log(`makespan ${(use.makespanMs / 1000).toFixed(1)} s; greedy ideal ${(ideal / 1000).toFixed(1)} s; ratio ${ratio.toFixed(2)}× (target ≤ ${TARGET_RATIO}×): ${met(ratio <= TARGET_RATIO)}`);
     console.log(`slot-busy ${(use.busyShare * 100).toFixed(0)}% (target ≥ ${TARGET_BUSY * 100}%): ${met(use.busyShare >= TARGET_BUSY)}`);
     console.log(`longest stretch below min(slots, jobs left): ${(use.longestShortfallMs / 1000).toFixed(1)} s`);

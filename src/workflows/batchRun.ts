@@ -257,14 +257,14 @@ async function runResolved(
   // A rolling window: shards outlive the page and report by signal, so a page continues as new
   // without draining. Histories from before it drain every page.
   const window = patched(ROLLING_PATCH)
-    ? new ShardWindow(async (done) => {
+    ? new ShardWindow(async (done, self) => {
         if (done.outcome) {
           addShardOutcome(totals, done.outcome);
           gather.took(done.outcome);
         } else if (done.failed !== undefined) {
           await recordFailedShard(run, done.shardIndex, done.failed, totals);
         }
-        progress.shardsRunning = window!.size;
+        progress.shardsRunning = self.size;
         board.shardDone();
       }, input.continuation?.inFlight)
     : undefined;

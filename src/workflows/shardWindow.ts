@@ -52,7 +52,11 @@ export class ShardWindow {
   private readonly pending = new Set<Promise<void>>();
 
   constructor(
-    private readonly settle: (done: ShardDone) => Promise<void>,
+    /**
+     * Applies an end, given this window. Called from the constructor too: a `shardDone` buffered
+     * across continue-as-new is delivered as soon as the handler is set, before the caller holds the window.
+     */
+    private readonly settle: (done: ShardDone, window: ShardWindow) => Promise<void>,
     carried: InFlightShard[] = [],
   ) {
     for (const { shardIndex, workflowId, runId } of carried) {
@@ -123,7 +127,7 @@ export class ShardWindow {
     if (!this.running.has(done.shardIndex) || (known && done.workflowId && done.workflowId !== known.workflowId)) return;
     this.running.delete(done.shardIndex);
     this.carried.delete(done.shardIndex);
-    const applied: Promise<void> = this.settle(done).finally(() => this.pending.delete(applied));
+    const applied: Promise<void> = this.settle(done, this).finally(() => this.pending.delete(applied));
     this.pending.add(applied);
   }
 
