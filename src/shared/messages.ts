@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { BatchRunProgress, RunSettings, ShardDone, ShardStateReport } from './types';
+import type { BatchRunProgress, RunSettings, ShardDone, ShardSeat, ShardStateReport } from './types';
 
 /** Defined once, used by the workflow and by every client. */
 export const progressQuery = defineQuery<BatchRunProgress>('progress');
@@ -9,6 +9,11 @@ export const shardStateSignal = defineSignal<[ShardStateReport]>('shardState');
 
 /** A shard tells its run's workflow id (the current run, after any continue-as-new) how it ended (see workflows/shardWindow). */
 export const shardDoneSignal = defineSignal<[ShardDone]>('shardDone');
+
+/** A shard of a rolling window tells its run it gave its job seat back (job ended) or wants one (a re-drive); see workflows/jobSeats. */
+export const shardSeatSignal = defineSignal<[ShardSeat]>('shardSeat');
+/** The run grants a waiting shard a job seat; `ask` is the request it answers. */
+export const jobSeatGrantedSignal = defineSignal<[{ ask: number }]>('jobSeatGranted');
 
 /** A Bedrock job's status as its EventBridge event reported it: references only. */
 export interface JobStateChanged {

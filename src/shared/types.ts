@@ -213,6 +213,18 @@ export interface InFlightShard {
   shardIndex: number;
   workflowId: string;
   runId: string;
+  /** Without a job seat (see workflows/jobSeats): its job ended (`free`), or it waits for one (`wanted`). Absent: it holds one. */
+  seat?: 'free' | 'wanted';
+  /** The shard's last ask for a seat (granted, or waiting when `seat` is `wanted`). */
+  ask?: number;
+}
+
+/** A shard gave its job seat back, or asks for one (the `ask`-th time). */
+export interface ShardSeat {
+  shardIndex: number;
+  workflowId: string;
+  seat: 'free' | 'wanted';
+  ask?: number;
 }
 
 /**

@@ -266,7 +266,7 @@ async function runResolved(
         }
         progress.shardsRunning = self.size;
         board.shardDone();
-      }, input.continuation?.inFlight)
+      }, input.continuation?.inFlight, () => controls)
     : undefined;
   const running = () => window?.size ?? inFlight.size;
   progress.shardsRunning = running();
@@ -275,7 +275,8 @@ async function runResolved(
   try {
     for (; next < pageEnd; next++) {
       // Live settings: the limit and pause as they are now (an update wakes this wait).
-      await condition(() => running() < controls.maxConcurrentJobs && !controls.paused);
+      // With a rolling window the limit counts shards holding a job seat, not those collecting their output.
+      await condition(() => (window ? window.canStart() : running() < controls.maxConcurrentJobs && !controls.paused));
       if (next > cursor && workflowInfo().continueAsNewSuggested) break;
       const shardCost = prepared.shardCosts?.[next] ?? 0;
       const committed = totals.committedCostUsd ?? 0;

@@ -16,6 +16,7 @@ import type { ShardJob, ShardJobInput, ShardOutcome, ShardRemainder } from '../s
 import { shardDetails } from './runBoard';
 import { watchSubmit } from './shardStates';
 import { JobSlot } from './jobSlot';
+import { RunSeat } from './jobSeats';
 import { JOB_EVENTS_PATCH, listenForJobEnds, waitForJobEnd } from './jobEvents';
 import { reportingToRun } from './shardWindow';
 import { NON_RETRYABLE, collector, jobActivities, stopper } from './jobActivities';
@@ -47,6 +48,8 @@ async function runShard({ run, shardIndex, gather, report }: ShardJobInput): Pro
   const jobs: ShardJob[] = [];
   // One slot of the (account, Region, model) budget shared across runs, held while a job runs.
   const slot = new JobSlot(run, shardIndex);
+  // A seat in the run's window of jobs: given back while the shard collects, taken again for a re-drive.
+  const seat = new RunSeat(shardIndex, report === true);
   let jobName: string | undefined;
   let inputUri: string | undefined;
   let failure: Failure | undefined;
@@ -54,6 +57,7 @@ async function runShard({ run, shardIndex, gather, report }: ShardJobInput): Pro
   try {
     for (; attempt <= run.maxJobAttempts; attempt++) {
       jobName = bedrockJobName(run.runName, run.runKey, shardIndex, attempt);
+      await seat.takeAgain();
       shardDetails(shardIndex, attempt, 'submitting');
       await slot.acquire(attempt);
       const submitted = await watchSubmit(shardIndex, () => submitter.submitJob({ run, shardIndex, attempt, inputUri }), report).catch(rejectedAs('SUBMIT_REJECTED', 'SUBMIT_QUOTA_WAIT'));
@@ -67,7 +71,8 @@ async function runShard({ run, shardIndex, gather, report }: ShardJobInput): Pro
       // With job events on, an event ends the wait at once; the poll (at a long interval) is the safety net.
       const waited = run.jobEvents && patched(JOB_EVENTS_PATCH) ? waitForJobEnd(submitted.jobArn, jobEnds, poll) : poll();
       const state = await waited.catch(rejectedAs('JOB_NOT_FOLLOWED', 'JOB_WAIT_TIMEOUT'));
-      await slot.ended();
+      if (seat.enabled) await Promise.all([slot.ended(), seat.giveBack()]);
+      else await slot.ended();
       // Current details are read by query, not recorded: they cost no history.
       shardDetails(shardIndex, attempt, 'code' in state ? state.code : state.status, submitted.jobArn);
       if ('code' in state) {

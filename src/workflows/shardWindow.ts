@@ -16,6 +16,7 @@ import { rootMessage } from '../shared/errors';
 import { shardDoneSignal } from '../shared/messages';
 import type { InFlightShard, ShardDone, ShardOutcome } from '../shared/types';
 import type { bedrockJob } from './bedrockJob';
+import { JobSeats } from './jobSeats';
 
 /**
  * Marks histories in which shards outlive the page that started them (ParentClosePolicy.ABANDON)
@@ -50,6 +51,7 @@ export class ShardWindow {
   /** Shards this page did not start: nothing here cancels them when the run is cancelled, so stop() does. */
   private readonly carried = new Set<number>();
   private readonly pending = new Set<Promise<void>>();
+  private readonly seats: JobSeats;
 
   constructor(
     /**
@@ -58,17 +60,31 @@ export class ShardWindow {
      */
     private readonly settle: (done: ShardDone, window: ShardWindow) => Promise<void>,
     carried: InFlightShard[] = [],
+    limits: () => { maxConcurrentJobs: number; paused: boolean } = () => ({ maxConcurrentJobs: Number.POSITIVE_INFINITY, paused: false }),
   ) {
     for (const { shardIndex, workflowId, runId } of carried) {
       this.running.set(shardIndex, { workflowId, runId });
       this.carried.add(shardIndex);
     }
     setHandler(shardDoneSignal, (done: ShardDone) => this.ended(done));
+    // After shardDone's handler: a buffered seat signal of a shard that ended since is ignored.
+    this.seats = new JobSeats((i) => this.running.has(i), limits, () => this.running.size, carried);
     if (this.carried.size) void this.watchCarried();
   }
 
+  /** Running shards, with a job or collecting its output. */
   get size(): number {
     return this.running.size;
+  }
+
+  /** Running shards that hold a job seat: what maxConcurrentJobs bounds. */
+  get jobsHeld(): number {
+    return this.seats.held;
+  }
+
+  /** Whether the next shard may start: a job seat is open, submission is not paused, no running shard waits for a seat. */
+  canStart(): boolean {
+    return this.seats.canStart();
   }
 
   /**
@@ -92,12 +108,15 @@ export class ShardWindow {
   /** Waits until every end received so far is applied (a failed shard's rows are written by an activity). */
   async settled(): Promise<void> {
     while (this.pending.size) await Promise.all([...this.pending]);
+    await this.seats.delivered();
   }
 
   /** What the next page carries: references only, at most the concurrency limit of them. */
   carry(): InFlightShard[] | undefined {
     // Every entry is started by now: a page continues as new only after its last start returned.
-    return this.running.size ? [...this.running].map(([shardIndex, w]) => ({ shardIndex, workflowId: w!.workflowId, runId: w!.runId })) : undefined;
+    return this.running.size
+      ? [...this.running].map(([shardIndex, w]) => ({ shardIndex, workflowId: w!.workflowId, runId: w!.runId, ...this.seats.seatOf(shardIndex) }))
+      : undefined;
   }
 
   /**
@@ -127,6 +146,7 @@ export class ShardWindow {
     if (!this.running.has(done.shardIndex) || (known && done.workflowId && done.workflowId !== known.workflowId)) return;
     this.running.delete(done.shardIndex);
     this.carried.delete(done.shardIndex);
+    this.seats.forget(done.shardIndex);
     const applied: Promise<void> = this.settle(done, this).finally(() => this.pending.delete(applied));
     this.pending.add(applied);
   }

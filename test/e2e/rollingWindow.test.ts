@@ -1,3 +1,4 @@
+import { ListModelInvocationJobsCommand } from '@aws-sdk/client-bedrock';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { startBatchRun } from '../../src/client/api';
@@ -52,6 +53,41 @@ test('pages of 3 with 3 slots: the window refills across continue-as-new while a
   exportRunHistory(env.stack.temporal.address, 'rw-fill', run.firstExecutionRunId, 'rolling-window__rw-fill-page-1');
   exportHistories(env.stack.temporal.address, ['rw-fill', 'rw-fill/shard-0'], 'rolling-window__');
 }, 180_000);
+
+test("a shard collecting its output holds no job seat; its re-drive waits for one and goes before new shards", async () => {
+  // 2 seats, 4 shards of 200 records. Shard 0's job ends PartiallyCompleted at ~1.5 s with 100
+  // records unanswered: its seat goes to shard 2 while it collects, and its re-drive must wait for
+  // shard 1's 6 s job to end. Then it goes before shard 3.
+  env.stack.emulator.setFaults({ partialJobsNamed: ['-s00000-a1'], jobMsNamed: ['-s00001-a1=6000', '-s00002-a1=6000'] });
+  const run = await start('rw-seats', 800, { maxConcurrentJobs: 2, maxRecordsPerJob: 200, shardsPerPage: 2 });
+  const summary = await run.result();
+
+  expect(summary).toMatchObject({ outcome: 'complete', rows: 800, succeeded: 800 });
+  expect(stats()).toMatchObject({ jobsCreated: 5, peakActiveJobs: 2 });
+  const times = await jobTimes('rw-seats');
+  // Shard 2 started on shard 0's seat, while shard 0 collected (a shard holding its seat to the end would start it after the re-drive).
+  expect(times['s00002-a1'].created).toBeLessThan(times['s00000-a2'].created);
+  // The re-drive waited for a seat (shard 1's end), and went before shard 3.
+  expect(times['s00000-a2'].created).toBeGreaterThanOrEqual(times['s00001-a1'].ended);
+  expect(times['s00000-a2'].created).toBeLessThan(times['s00003-a1'].created);
+  const shard0 = await client().workflow.getHandle('rw-seats/shard-0').fetchHistory();
+  const signals = (shard0.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'jobSeatGranted');
+  expect(signals).toHaveLength(1);
+  const rows = await readRunOutput(env.stack.s3, summary.outputUris);
+  expect(new Set(rows.map((r) => r.record_id)).size).toBe(800);
+  exportHistories(env.stack.temporal.address, ['rw-seats', 'rw-seats/shard-0'], 'window-job-seats__');
+}, 180_000);
+
+/** Each of the run's jobs by `sNNNNN-aN`: when Bedrock created it and when it ended. */
+async function jobTimes(name: string): Promise<Record<string, { created: number; ended: number }>> {
+  const listed = await env.stack.bedrock.send(new ListModelInvocationJobsCommand({ nameContains: name, maxResults: 100 }));
+  const out: Record<string, { created: number; ended: number }> = {};
+  for (const j of listed.invocationJobSummaries ?? []) {
+    const key = /-(s\d+-a\d+)$/.exec(j.jobName ?? '')?.[1];
+    if (key) out[key] = { created: j.submitTime!.getTime(), ended: (j.endTime ?? j.lastModifiedTime)!.getTime() };
+  }
+  return out;
+}
 
 test('cancelling after a continue-as-new stops every running job, the carried ones too', async () => {
   // Pages of 2, 3 slots: page 1 starts shards 0 and 1 and continues as new; page 2 starts shard 2.

@@ -1,10 +1,12 @@
 import { resolve } from 'node:path';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createBedrockRuntimeClient, loadPriceTable, loadRunDefaults } from '../../src/config';
 import { TASK_QUEUE } from '../../src/shared/types';
 import type { HubSettings } from '../../src/io/huggingface';
 import { createBatchWorker } from '../../src/worker';
+import { startJobEventsConsumer } from '../../src/events/jobEvents';
 import { CREDENTIALS, LocalStack, REGION } from './localStack';
 
 export const TEMPLATES_DIR = resolve(__dirname, '../../templates');
@@ -19,11 +21,14 @@ export interface RunningWorker {
 /** An in-process worker and a client on the stack's Temporal server. */
 let runtimeInstalled = false;
 
-/** `threads`: preprocessing parts run in that many worker threads, as the worker process does by default. */
+/**
+ * `threads`: preprocessing parts run in that many worker threads, as the worker process does by default.
+ * `jobEvents`: read the stack's job-events queue and signal shards, as the worker process does with BATCH_JOB_EVENTS_QUEUE_URL.
+ */
 export async function startWorker(
   stack: LocalStack,
   hub: HubSettings = { endpoint: 'http://127.0.0.1:9' },
-  opts: { threads?: number } = {},
+  opts: { threads?: number; jobEvents?: boolean } = {},
 ): Promise<RunningWorker> {
   if (!runtimeInstalled) {
     // Expected workflow failures (bad-input tests) would otherwise flood the test output.
@@ -52,10 +57,14 @@ export async function startWorker(
   });
   const running = worker.run();
   const connection = await Connection.connect({ address: stack.temporal.address });
+  const client = new Client({ connection });
+  if (opts.jobEvents && !stack.eventsQueueUrl) throw new Error('jobEvents needs a stack started with jobEvents');
+  const events = opts.jobEvents ? startEventsConsumer(stack, client) : undefined;
   return {
-    client: new Client({ connection }),
+    client,
     workflowBundle,
     async stop() {
+      await events?.stop();
       worker.shutdown();
       await running;
       await native.close();
@@ -67,3 +76,14 @@ export async function startWorker(
 
 const noop = () => undefined;
 const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
+
+function startEventsConsumer(stack: LocalStack, temporal: Client): { stop(): Promise<void> } {
+  const sqs = new SQSClient({ region: REGION, endpoint: stack.moto.endpoint, credentials: CREDENTIALS });
+  const consumer = startJobEventsConsumer({ sqs, queueUrl: stack.eventsQueueUrl!, temporal, log: noop, waitSeconds: 1 });
+  return {
+    async stop() {
+      await consumer.stop();
+      sqs.destroy();
+    },
+  };
+}
