@@ -48,6 +48,10 @@ export interface EngineConfig {
 export interface EngineStats {
   createRequests: number;
   jobsCreated: number;
+  /** Creates answered ServiceQuotaExceededException (maxActiveJobsPerModel reached). */
+  quotaRefusals: number;
+  /** GetModelInvocationJob calls (each job's own count is in `jobs`). */
+  getRequests: number;
   activeJobs: number;
   peakActiveJobs: number;
   /** Every change of activeJobs since the last reset (at most ACTIVE_TIMELINE_MAX): when, how many active, how many had ended so far. */
@@ -57,7 +61,19 @@ export interface EngineStats {
   runtime: RuntimeStats;
   /** Job state-change events, when the emulator publishes them. */
   events?: EventStats;
-  jobs: Array<{ jobArn: string; jobName: string; status: string; modelId: string; clientRequestToken?: string; recordCount?: number }>;
+  jobs: Array<{
+    jobArn: string;
+    jobName: string;
+    status: string;
+    modelId: string;
+    clientRequestToken?: string;
+    recordCount?: number;
+    /** The job's submitTime and (once terminal) endTime, epoch ms: when it held a place in the quota. */
+    submitMs: number;
+    endMs?: number;
+    /** GetModelInvocationJob calls naming this job since the last reset. */
+    getRequests: number;
+  }>;
 }
 
 export interface ActivePoint {
@@ -81,7 +97,8 @@ export class JobEngine {
   readonly faults = new FaultState();
   readonly runtime: RuntimeService;
   private readonly arnPrefix: string;
-  private counters = { createRequests: 0, jobsCreated: 0, stopRequests: 0 };
+  private counters = { createRequests: 0, jobsCreated: 0, quotaRefusals: 0, getRequests: 0, stopRequests: 0 };
+  private readonly getsByJob = new Map<string, number>();
   private activeJobs = 0;
   private peakActiveJobs = 0;
   private activeTimeline: ActivePoint[] = [];
@@ -133,6 +150,7 @@ export class JobEngine {
     }
     const activeForModel = this.store.all().filter((j) => j.request.modelId === req.modelId && isActive(j.status)).length;
     if (activeForModel >= this.cfg.maxActiveJobsPerModel) {
+      this.counters.quotaRefusals++;
       throw new ApiError(
         'ServiceQuotaExceededException',
         `You have reached the quota of ${this.cfg.maxActiveJobsPerModel} submitted and in-progress batch inference jobs for model ${req.modelId}. Wait for a job to finish or request a quota increase.`,
@@ -191,6 +209,14 @@ export class JobEngine {
     return job;
   }
 
+  /** GetModelInvocationJob: counted, per job too, so a client's polling can be measured. */
+  describe(identifier: string): Job {
+    this.counters.getRequests++;
+    const job = this.get(identifier);
+    this.getsByJob.set(job.jobArn, (this.getsByJob.get(job.jobArn) ?? 0) + 1);
+    return job;
+  }
+
   list(q: ListQuery) {
     return this.store.list(q);
   }
@@ -221,16 +247,25 @@ export class JobEngine {
       runtime: this.runtime.stats(),
       ...(this.cfg.events ? { events: this.cfg.events.stats() } : {}),
       jobs: this.store.all().map((j) => {
-        const entry: EngineStats['jobs'][number] = { jobArn: j.jobArn, jobName: j.request.jobName, status: j.status, modelId: j.request.modelId };
+        const entry: EngineStats['jobs'][number] = {
+          jobArn: j.jobArn,
+          jobName: j.request.jobName,
+          status: j.status,
+          modelId: j.request.modelId,
+          submitMs: j.submitTime.getTime(),
+          getRequests: this.getsByJob.get(j.jobArn) ?? 0,
+        };
         if (j.request.clientRequestToken !== undefined) entry.clientRequestToken = j.request.clientRequestToken;
         if (j.totalRecordCount !== undefined) entry.recordCount = j.totalRecordCount;
+        if (j.endTime !== undefined) entry.endMs = j.endTime.getTime();
         return entry;
       }),
     };
   }
 
   resetStats(): void {
-    this.counters = { createRequests: 0, jobsCreated: 0, stopRequests: 0 };
+    this.counters = { createRequests: 0, jobsCreated: 0, quotaRefusals: 0, getRequests: 0, stopRequests: 0 };
+    this.getsByJob.clear();
     this.peakActiveJobs = this.activeJobs;
     this.endedSinceReset = 0;
     this.activeTimeline = [{ atMs: Date.now(), active: this.activeJobs, ended: 0 }];

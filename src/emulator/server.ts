@@ -162,7 +162,7 @@ async function route(engine: JobEngine, defaultPageSize: number, req: IncomingMe
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     return engine.create(body);
   }
-  if (method === 'GET' && head === 'model-invocation-job' && parts.length === 2) return jobView(engine.get(decodeId(id)));
+  if (method === 'GET' && head === 'model-invocation-job' && parts.length === 2) return jobView(engine.describe(decodeId(id)));
   if (method === 'POST' && head === 'model-invocation-job' && parts.length === 3 && tail === 'stop') {
     engine.stop(decodeId(id));
     return {};
