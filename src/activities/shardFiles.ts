@@ -7,6 +7,7 @@ import { AsyncQueue } from '../core/asyncQueue';
 import { RECORD_ID } from '../core/outputSchema';
 import { ShardSink } from '../core/shardPlan';
 import type { RecordBatch } from 'apache-arrow';
+import { TextSnapshotWriter, isTextSchema } from './textSnapshot';
 
 export interface ShardItem {
   recordId: string;
@@ -43,7 +44,10 @@ const SNAPSHOT_BATCH_BYTES = 8 * 1024 * 1024;
 const SNAPSHOT_ROW_GROUP_BYTES = 16 * 1024 * 1024;
 const SNAPSHOT_PARQUET = (schema: Schema): ParquetWriteOptions => ({ compression: 'snappy', dictionary: false, schema, maxRowGroupBytes: SNAPSHOT_ROW_GROUP_BYTES });
 
-/** The input rows of one shard, written as Parquet beside its JSONL so outputs can be joined back. */
+/**
+ * The input rows of one shard, written as Parquet beside its JSONL so outputs can be joined back;
+ * schemas of strings only (every CSV input) take TextSnapshotWriter instead.
+ */
 class SnapshotWriter {
   private readonly queue = new AsyncQueue<RecordBatch>(2);
   private readonly done: Promise<unknown>;
@@ -93,7 +97,7 @@ class SnapshotWriter {
 
 /** Writes each shard's Bedrock JSONL and input snapshot to S3 as the sequencer hands out records. */
 export class ShardFileSink implements ShardSink<ShardItem> {
-  private open?: { index: number; jsonl: ObjectWriter; snapshot: SnapshotWriter; skipped: string[]; skippedUri?: string };
+  private open?: { index: number; jsonl: ObjectWriter; snapshot: SnapshotWriter | TextSnapshotWriter; skipped: string[]; skippedUri?: string };
   private readonly schema: Schema;
 
   constructor(
@@ -110,7 +114,7 @@ export class ShardFileSink implements ShardSink<ShardItem> {
       this.open = {
         index: shard,
         jsonl: createObjectWriter(this.s3, paths.jsonl, { contentType: 'application/jsonl' }),
-        snapshot: new SnapshotWriter(this.s3, paths.snapshot, this.schema),
+        snapshot: isTextSchema(this.schema) ? new TextSnapshotWriter(this.s3, paths.snapshot, this.schema) : new SnapshotWriter(this.s3, paths.snapshot, this.schema),
         skipped: [],
         skippedUri: paths.skipped,
       };

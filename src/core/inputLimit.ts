@@ -49,6 +49,14 @@ export function mayExceedTokens(lineBytes: number, maxTokens: number): boolean {
 }
 
 /**
+ * Whether checkInputLimit could reject a prompt of `promptLength` UTF-16 units in a line of
+ * `lineBytes`: when not, the caller need not build the prompt string at all.
+ */
+export function limitNeedsPrompt(promptLength: number, lineBytes: number, limit: InputLimit): boolean {
+  return (limit.maxChars !== undefined && promptLength > limit.maxChars) || (limit.maxTokens !== undefined && mayExceedTokens(lineBytes, limit.maxTokens));
+}
+
+/**
  * The reason `prompt` cannot be sent to `limit.modelId`, or undefined when it fits. `lineBytes` is
  * the UTF-8 size of the record's whole JSONL line (prompt and system prompt; `extraTokens` counts
  * the latter): only lines that mayExceedTokens are counted.

@@ -25,15 +25,20 @@ export class SampledTokenEstimate {
 
   /** Adds one prompt; returns the tokens attributed to it (exact when sampled, else by ratio). */
   add(text: string): number {
-    this.chars += text.length;
+    return this.addLazy(text.length, () => text);
+  }
+
+  /** As add, for a prompt of `length` UTF-16 units that is built (by `text`) only when it is sampled. */
+  addLazy(length: number, text: () => string): number {
+    this.chars += length;
     this.seen += 1;
     if (this.seen <= this.warmup || this.seen % this.stride() === 0) {
-      const tokens = this.count(text);
-      this.sampledChars += text.length;
+      const tokens = this.count(text());
+      this.sampledChars += length;
       this.sampledTokens += tokens;
       return tokens;
     }
-    return Math.round(text.length * this.ratio());
+    return Math.round(length * this.ratio());
   }
 
   private stride(): number {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { APPROX_MARGIN, RECORD_TOO_LARGE, checkInputLimit, fileLimitRejection, mayExceedTokens } from '../../src/core/inputLimit';
+import { APPROX_MARGIN, RECORD_TOO_LARGE, checkInputLimit, fileLimitRejection, limitNeedsPrompt, mayExceedTokens } from '../../src/core/inputLimit';
 import { loadBatchCatalog } from '../../src/models/batchCatalog';
 import { approxTokenCount, tokenCounterFor } from '../../src/tokens';
 
@@ -74,4 +74,20 @@ test("the catalog's limits: Titan V2 by any id form, Cohere unless truncate cuts
   for (const m of catalog.data.models) {
     if (m.inputLimit) expect(catalog.data.sources[m.inputLimit.source]).toBeDefined();
   }
+});
+
+describe('limitNeedsPrompt', () => {
+  const counter = { kind: 'words', exact: true, count: (t: string) => t.split(' ').length };
+  it('is false exactly where checkInputLimit accepts without looking at the prompt', () => {
+    for (const limit of [{ modelId: 'm', maxChars: 10 }, { modelId: 'm', maxTokens: 20 }, { modelId: 'm' }]) {
+      for (const prompt of ['short', 'a much longer prompt than ten characters', 'x '.repeat(30)]) {
+        for (const lineBytes of [10, 100]) {
+          if (!limitNeedsPrompt(prompt.length, lineBytes, limit)) expect(checkInputLimit(prompt, lineBytes, limit, counter)).toBeUndefined();
+        }
+      }
+    }
+    expect(limitNeedsPrompt(11, 10, { modelId: 'm', maxChars: 10 })).toBe(true);
+    expect(limitNeedsPrompt(5, 100, { modelId: 'm', maxTokens: 20 })).toBe(true);
+    expect(limitNeedsPrompt(5, 10, { modelId: 'm', maxTokens: 20 })).toBe(false);
+  });
 });

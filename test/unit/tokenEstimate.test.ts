@@ -44,4 +44,22 @@ describe('sampled token estimate', () => {
   it('falls back to four characters a token before any sample', () => {
     expect(new SampledTokenEstimate(words).ratio()).toBe(0.25);
   });
+
+  it('addLazy gives what add gives, building the text only for counted prompts', () => {
+    const prompts = Array.from({ length: 40 }, (_, i) => 'w '.repeat(1 + (i % 5)).trim());
+    const eager = new SampledTokenEstimate(words, 3, 4);
+    const lazy = new SampledTokenEstimate(words, 3, 4);
+    let built = 0;
+    for (const p of prompts) {
+      const a = eager.add(p);
+      const b = lazy.addLazy(p.length, () => {
+        built += 1;
+        return p;
+      });
+      expect(b).toBe(a);
+    }
+    expect(lazy.total()).toBe(eager.total());
+    // The 3 of the warmup, then every 4th prompt: the 4th, 8th, …, 40th.
+    expect(built).toBe(3 + 10);
+  });
 });
