@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  type ChildWorkflowHandle,
   ParentClosePolicy,
   TemporalFailure,
   condition,
@@ -68,6 +69,9 @@ const { recordIncompleteRun } = proxyActivities<Activities>({
 
 /** Marks histories in which a shard whose id is taken (after a reset) starts under this run's own id. */
 const RESET_PATCH = 'reset-adopts-shards';
+
+/** Marks histories in which a rolling window starts every shard a free seat allows in one workflow task. */
+const PARALLEL_STARTS_PATCH = 'window-parallel-starts';
 
 /** Marks histories in which a failed or cancelled run lists what it wrote before it closes. */
 const INCOMPLETE_PATCH = 'list-incomplete-run';
@@ -273,29 +277,53 @@ async function runResolved(
   let next = cursor;
   let budget: BudgetStop | undefined;
   try {
+    // The budget for shard i: committed if it fits; otherwise the run stops submitting.
+    const claim = (i: number): boolean => {
+      const shardCost = prepared.shardCosts?.[i] ?? 0;
+      const committed = totals.committedCostUsd ?? 0;
+      const budgetUsd = controls.budgetUsd;
+      if (budgetUsd !== undefined && committed + shardCost > budgetUsd) {
+        budget = budgetStop(budgetUsd, committed, i, prepared, controls.budgetNote());
+        controls.close(budget.message);
+        return false;
+      }
+      totals.committedCostUsd = committed + shardCost;
+      return true;
+    };
+    const windowStarted = (shardIndex: number, child: ChildWorkflowHandle<typeof bedrockJob>): void => {
+      window!.add(shardIndex, child);
+      progress.shardsStarted = Math.max(progress.shardsStarted, shardIndex + 1);
+      progress.shardsRunning = window!.size;
+      board.phase();
+    };
+    const startsTogether = window !== undefined && patched(PARALLEL_STARTS_PATCH);
     for (; next < pageEnd; next++) {
       // Live settings: the limit and pause as they are now (an update wakes this wait).
       // With a rolling window the limit counts shards holding a job seat, not those collecting their output.
       await condition(() => (window ? window.canStart() : running() < controls.maxConcurrentJobs && !controls.paused));
       if (next > cursor && workflowInfo().continueAsNewSuggested) break;
-      const shardCost = prepared.shardCosts?.[next] ?? 0;
-      const committed = totals.committedCostUsd ?? 0;
-      const budgetUsd = controls.budgetUsd;
-      if (budgetUsd !== undefined && committed + shardCost > budgetUsd) {
-        budget = budgetStop(budgetUsd, committed, next, prepared, controls.budgetNote());
-        controls.close(budget.message);
-        break;
-      }
-      totals.committedCostUsd = committed + shardCost;
+      if (!claim(next)) break;
       const shardIndex = next;
+      if (window && startsTogether) {
+        // Every seat open now gets its shard in this one workflow task: one start per task took seconds to fill 20 seats.
+        const batch = [shardIndex];
+        window.starting(shardIndex);
+        while (next + 1 < pageEnd && window.canStart() && claim(next + 1)) {
+          batch.push(++next);
+          window.starting(next);
+        }
+        await Promise.all(batch.map(async (i) => windowStarted(i, await startShard(run, prepared, i, board, { ...gather.childInput(run, i), report: true }))));
+        if (budget) {
+          next++; // the first shard not submitted
+          break;
+        }
+        continue;
+      }
       const childInput = gather.childInput(run, shardIndex);
       window?.starting(shardIndex);
       const child = await startShard(run, prepared, shardIndex, board, window ? { ...childInput, report: true } : childInput);
       if (window) {
-        window.add(shardIndex, child);
-        progress.shardsStarted = shardIndex + 1;
-        progress.shardsRunning = window.size;
-        board.phase();
+        windowStarted(shardIndex, child);
         continue;
       }
       const done = child

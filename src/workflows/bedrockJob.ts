@@ -69,7 +69,7 @@ async function runShard({ run, shardIndex, gather, report }: ShardJobInput): Pro
       shardDetails(shardIndex, attempt, 'submitted; waiting for the job to end', submitted.jobArn);
       const poll = () => poller.waitForJob({ jobArn: submitted.jobArn });
       // With job events on, an event ends the wait at once; the poll (at a long interval) is the safety net.
-      const waited = run.jobEvents && patched(JOB_EVENTS_PATCH) ? waitForJobEnd(submitted.jobArn, jobEnds, poll) : poll();
+      const waited = run.jobEvents && patched(JOB_EVENTS_PATCH) ? waitForJobEnd(submitted.jobArn, jobEnds, poll, () => freeOnEvent(slot, seat)) : poll();
       const state = await waited.catch(rejectedAs('JOB_NOT_FOLLOWED', 'JOB_WAIT_TIMEOUT'));
       if (seat.enabled) await Promise.all([slot.ended(), seat.giveBack()]);
       else await slot.ended();
@@ -145,6 +145,17 @@ export async function answerOnDemand(shard: { run: ShardJobInput['run']; shardIn
   if (!('code' in called)) return outcome;
   const note = `on-demand calls for the ${redrive.records} record(s) left without an answer stopped: ${called.message}`;
   return { ...outcome, message: `${outcome.message ?? ''}; ${note}`.replace(/^; /, '') };
+}
+
+/**
+ * An event said the job ended: its slot and seat go back now, not after the check that confirms it
+ * (which may retry for seconds while Bedrock's Get lags), so the next job starts at once. Should
+ * Bedrock still count the job, the next submit meets a quota error and retries.
+ */
+function freeOnEvent(slot: JobSlot, seat: RunSeat): void {
+  if (!seat.enabled) return;
+  void slot.ended();
+  void seat.giveBack();
 }
 
 /** The outcome with the remainder's reference for the run to gather (counts and URIs, never rows); the run adds what became of it to the message. */

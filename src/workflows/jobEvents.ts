@@ -33,9 +33,10 @@ export function listenForJobEnds(): Map<string, string> {
  * Waits for the job to end: the poll (Temporal's retry loop over one Get, no history per poll, at
  * the run's long safety-net interval) races an event saying the job ended. When the event wins,
  * the poll is cancelled and the job is checked once; if Bedrock does not confirm it, polling
- * resumes. Either way the result is what Bedrock itself answers, never the event's word.
+ * resumes. Either way the result is what Bedrock itself answers, never the event's word; `onEvent`
+ * runs when an event arrives, before the check.
  */
-export async function waitForJobEnd(jobArn: string, ended: Map<string, string>, poll: () => Promise<JobState>): Promise<JobState> {
+export async function waitForJobEnd(jobArn: string, ended: Map<string, string>, poll: () => Promise<JobState>, onEvent?: () => void): Promise<JobState> {
   for (;;) {
     if (!ended.has(jobArn)) {
       const scope = new CancellationScope();
@@ -50,6 +51,8 @@ export async function waitForJobEnd(jobArn: string, ended: Map<string, string>, 
       }
     }
     ended.delete(jobArn);
+    // What the event changes at once (the run's job seat); the outcome still waits for Bedrock's word.
+    onEvent?.();
     try {
       return await checker.waitForJob({ jobArn });
     } catch (err) {

@@ -40,6 +40,10 @@ export class JobSeats {
       this.free.add(s.shardIndex);
       if (s.seat === 'wanted') this.wanting.set(s.shardIndex, { workflowId: s.workflowId, ask: s.ask ?? 1 });
     }
+  }
+
+  /** Hears the shards' seat signals and grants seats from now on. */
+  listen(): void {
     setHandler(shardSeatSignal, ({ shardIndex, workflowId, seat, ask = 0 }) => {
       if (!this.isRunning(shardIndex)) return;
       if (seat === 'wanted' && ask <= (this.lastGranted.get(shardIndex) ?? 0)) return;

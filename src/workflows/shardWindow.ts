@@ -66,9 +66,11 @@ export class ShardWindow {
       this.running.set(shardIndex, { workflowId, runId });
       this.carried.add(shardIndex);
     }
-    setHandler(shardDoneSignal, (done: ShardDone) => this.ended(done));
-    // After shardDone's handler: a buffered seat signal of a shard that ended since is ignored.
     this.seats = new JobSeats((i) => this.running.has(i), limits, () => this.running.size, carried);
+    // Setting a handler delivers the signals buffered across continue-as-new at once: ends first,
+    // so a seat signal of a shard that has ended since is ignored.
+    setHandler(shardDoneSignal, (done: ShardDone) => this.ended(done));
+    this.seats.listen();
     if (this.carried.size) void this.watchCarried();
   }
 

@@ -21,12 +21,15 @@ export function textRun(name: string, extra: Partial<RunInput> = {}): RunInput {
 }
 
 /** A local stack and an in-process worker for the test file: started before its tests, stopped after. */
-export function localStackWithWorker(opts: Parameters<typeof startLocalStack>[0] = {}): { readonly stack: LocalStack; readonly worker: RunningWorker } {
+export function localStackWithWorker(
+  opts: Parameters<typeof startLocalStack>[0] = {},
+  workerOpts: Parameters<typeof startWorker>[2] = {},
+): { readonly stack: LocalStack; readonly worker: RunningWorker } {
   let stack: LocalStack | undefined;
   let worker: RunningWorker | undefined;
   beforeAll(async () => {
     stack = await startLocalStack(opts);
-    worker = await startWorker(stack);
+    worker = await startWorker(stack, undefined, workerOpts);
   }, 180_000);
   afterAll(async () => {
     await worker?.stop();
