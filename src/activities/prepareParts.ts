@@ -7,7 +7,7 @@ import { BEDROCK_LIMITS, EvenSplit, ShardSink, planShards, shardSizesFrom } from
 import { estimateRun } from '../core/estimate';
 import { DEFAULT_PART_BYTES } from '../core/runConfig';
 import { maxOutputTokens, resolveModelAdapter } from '../models/registry';
-import { partManifestUri, partShardPaths, runFiles } from '../shared/paths';
+import { partManifestUri, partProgressUri, partShardPaths, runFiles } from '../shared/paths';
 import { InputPart, PreparePlan, PreparedPart, PreparedShards, ResolvedRun } from '../shared/types';
 import { ScanOptions, ScanResult, ScannedRecord, checkSameInput, scanRows } from './datasetScan';
 import { ActivityDeps } from './deps';
@@ -16,28 +16,12 @@ import { failingFast } from './failures';
 import { fullRun } from './runFile';
 import { progressHeartbeat } from './heartbeat';
 import { ShardFileSink } from './shardFiles';
+import { PartCheckpoint, PartProgress, PartShard, resumedShards } from './partCheckpoint';
+
+export type { PartProgress, PartShard } from './partCheckpoint';
 
 const HEARTBEAT_EVERY_MS = 5000;
 /** Progress heartbeats closer together than this are dropped (the scan reports every chunk). */
-
-/** One shard as a part writes it down: enough to submit it, join it, and price it. */
-export interface PartShard {
-  /** Rows of the shard (its snapshot and output), rejected ones included. */
-  records: number;
-  bytes: number;
-  inputTokens: number;
-  jsonlUri: string;
-  snapshotUri: string;
-  /** Rows kept out of the JSONL (RECORD_TOO_LARGE), with their reasons in `skippedUri`; absent when none. */
-  rejected?: number;
-  skippedUri?: string;
-}
-
-/** What a part heartbeats: the shards it has finished, so a retry resumes after them. */
-export interface PartProgress {
-  done: PartShard[];
-  rows?: number;
-}
 
 interface PartManifest {
   part: number;
@@ -54,14 +38,13 @@ export interface ShardManifestEntry extends PartShard {
   part?: number;
 }
 
-/** Records each finished shard (counts, tokens, files) and reports it as the part's progress. */
+/** Records each finished shard (counts, tokens, files) in the part's checkpoint. */
 class PartShardRecorder implements ShardSink<ScannedRecord> {
-  readonly done: PartShard[] = [];
   private current?: PartShard;
   constructor(
     private readonly inner: ShardSink<ScannedRecord>,
     private readonly pathsOf: (shard: number) => { jsonl: string; snapshot: string; skipped?: string },
-    private readonly report: (done: PartShard[]) => void,
+    private readonly checkpoint: PartCheckpoint,
   ) {}
 
   async write(shard: number, item: ScannedRecord): Promise<void> {
@@ -81,9 +64,9 @@ class PartShardRecorder implements ShardSink<ScannedRecord> {
 
   async close(shard: number): Promise<void> {
     await this.inner.close(shard);
-    if (this.current) this.done.push(this.current);
+    const finished = this.current;
     this.current = undefined;
-    this.report(this.done);
+    if (finished) this.checkpoint.add(finished);
   }
 }
 
@@ -138,34 +121,42 @@ export async function scanPart(
   });
 }
 
-/** One part into shard files, resuming after the shards in `resume` (a retry's last heartbeat). */
+export interface PartFileOptions {
+  /** How often at most the part's checkpoint is rewritten (default CHECKPOINT_EVERY_MS). */
+  checkpointEveryMs?: number;
+}
+
+/**
+ * One part into shard files, resuming after the shards in `resume` (a retry's: the first entries of
+ * the part's checkpoint, see `resumedShards`). Finished shards go to the checkpoint every few
+ * seconds; `heartbeat` gets a reference to it and counts only.
+ */
 export async function preparePartFiles(
   deps: DatasetClients,
   run: ResolvedRun,
   part: InputPart,
   resume: PartShard[],
   heartbeat: (progress: PartProgress) => void,
+  opts: PartFileOptions = {},
 ): Promise<PreparedPart> {
   const skipRows = resume.reduce((n, s) => n + s.records, 0);
   const pathsOf = (shard: number) => partShardPaths(run.runUri, part.index, resume.length + shard);
+  const checkpoint = new PartCheckpoint(deps.s3, partProgressUri(run.runUri, part.index), part.index, resume, heartbeat, opts.checkpointEveryMs);
   let files: ShardFileSink | undefined;
-  let recorder: PartShardRecorder | undefined;
   const sinkFor = (schema: Schema) => {
     files = new ShardFileSink(deps.s3, schema, pathsOf);
-    recorder = new PartShardRecorder(files, pathsOf, (done) => heartbeat({ done: [...resume, ...done] }));
-    return recorder;
+    return new PartShardRecorder(files, pathsOf, checkpoint);
   };
   let scan: ScanResult;
   try {
-    scan = await scanPart(deps, run, part, sinkFor, {
-      skipRows,
-      onProgress: (rows) => heartbeat({ done: [...resume, ...(recorder?.done ?? [])], rows: skipRows + rows }),
-    });
+    scan = await scanPart(deps, run, part, sinkFor, { skipRows, onProgress: (rows) => checkpoint.setRows(skipRows + rows) });
   } catch (err) {
     await files?.abort(err);
+    await checkpoint.settle().catch(() => undefined);
     throw err;
   }
-  const shards = [...resume, ...recorder!.done];
+  await checkpoint.settle();
+  const shards = checkpoint.shards;
   const manifest: PartManifest = {
     part: part.index,
     firstRow: part.firstRow,
@@ -195,15 +186,17 @@ export function makePrepareParts(deps: ActivityDeps) {
     return failingFast(async () => {
       const run = await fullRun(deps, slim);
       const ctx = Context.current();
-      const resumed = ctx.info.heartbeatDetails as PartProgress | undefined;
-      const resume = resumed?.done ?? [];
+      const progressUri = partProgressUri(run.runUri, part.index);
+      const resume = await resumedShards(deps.s3, progressUri, part.index, ctx.info.heartbeatDetails);
       // Progress comes every few thousand rows; with very long rows that can be slower than the
       // heartbeat timeout, so the latest progress is also repeated on a clock.
-      let latest: PartProgress = { done: resume };
+      let latest: PartProgress = { progressUri, shardsDone: resume.length, rows: resume.reduce((n, s) => n + s.records, 0) };
       const heartbeat = (progress: PartProgress) => {
         latest = progress;
         ctx.heartbeat(progress);
       };
+      // At once: a retry's details (an older worker's inline entries, now checkpointed) give way to a reference.
+      heartbeat(latest);
       const timer = setInterval(() => ctx.heartbeat(latest), HEARTBEAT_EVERY_MS);
       try {
         if (deps.threads) return await preparePartInThread({ ...deps.threads, hub: deps.hub }, { run, part, resume }, heartbeat, ctx.cancellationSignal);

@@ -56,6 +56,11 @@ export function partManifestUri(runUri: string, part: number): string {
   return `${runUri.replace(/\/+$/, '')}/prepare/part-${pad(part)}.json`;
 }
 
+/** A part's checkpoint while it is prepared: its finished shards' entries, so a retry resumes after them. */
+export function partProgressUri(runUri: string, part: number): string {
+  return `${runUri.replace(/\/+$/, '')}/prepare/part-${pad(part)}.progress.json`;
+}
+
 export function runFiles(runUri: string) {
   const base = runUri.replace(/\/+$/, '');
   return {

@@ -4,11 +4,13 @@ import { anthropicAnswerText } from '../../src/emulator';
 import { startBatchRun } from '../../src/client/api';
 import { estimateRunInput } from '../../src/client/estimate';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { PartProgress, makePrepareParts, preparePartFiles } from '../../src/activities/prepareParts';
+import { PartProgress, PartShard, makePrepareParts, preparePartFiles } from '../../src/activities/prepareParts';
+import { resumedShards } from '../../src/activities/partCheckpoint';
+import { partProgressUri } from '../../src/shared/paths';
 import { makeResolveRun } from '../../src/activities/resolveRun';
 import { recordBatchOf, utf8Data } from '../../src/io/arrowColumns';
 import { writeParquetToS3 } from '../../src/io/parquetWrite';
-import { headObject, parseS3Uri, readObjectText } from '../../src/io/s3';
+import { headObject, parseS3Uri, readObjectText, writeObject } from '../../src/io/s3';
 import { loadPriceTable, loadRunDefaults } from '../../src/config';
 import { RunInput } from '../../src/shared/types';
 import { sampleRows, uploadCsv } from '../support/data';
@@ -44,9 +46,9 @@ const base = {
   pollIntervalSeconds: 1,
 };
 
-/** Runs `fn` as an activity would, counting its heartbeats. */
-function inActivity<T>(fn: () => Promise<T>, heartbeats: unknown[]): Promise<T> {
-  const info = { activityType: 'test', attempt: 1, heartbeatTimeoutMs: 30_000, workflowExecution: { workflowId: 't', runId: 't' } } as unknown as ConstructorParameters<typeof Context>[0];
+/** Runs `fn` as an activity would (a retry when given its last attempt's heartbeat details), counting its heartbeats. */
+function inActivity<T>(fn: () => Promise<T>, heartbeats: unknown[], heartbeatDetails?: unknown): Promise<T> {
+  const info = { activityType: 'test', attempt: heartbeatDetails === undefined ? 1 : 2, heartbeatDetails, heartbeatTimeoutMs: 30_000, workflowExecution: { workflowId: 't', runId: 't' } } as unknown as ConstructorParameters<typeof Context>[0];
   const noop = () => undefined;
   const logger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop } as unknown as ConstructorParameters<typeof Context>[5];
   const ctx = new Context(info, new Promise<never>(noop), new AbortController().signal, (d) => heartbeats.push(d), undefined, logger, undefined as never, {} as never);
@@ -58,6 +60,22 @@ type ShardsJson = { rowCount: number; shards: Array<{ index: number; records: nu
 async function runOf(summary: { manifestUri: string }): Promise<{ runUri: string; shards: ShardsJson }> {
   const runUri = summary.manifestUri.replace(/\/output\/_manifest\.json$/, '');
   return { runUri, shards: JSON.parse(await readObjectText(stack.s3, `${runUri}/shards.json`)) as ShardsJson };
+}
+
+type PartManifestJson = { rows: number; columns: string[]; tokenizer: { kind: string }; shards: PartShard[] };
+
+/** Two manifests of one part: the same shards, files and counts; token counts (sampled past the first rows) within 2%. */
+function expectSameManifest(actual: PartManifestJson, expected: PartManifestJson): void {
+  const exact = (m: PartManifestJson) => ({ ...m, tokenizer: m.tokenizer.kind, shards: m.shards.map(({ inputTokens, ...s }) => s) });
+  expect(exact(actual)).toEqual(exact(expected));
+  actual.shards.forEach((s, i) => {
+    expect(Math.abs(s.inputTokens - expected.shards[i].inputTokens)).toBeLessThanOrEqual(expected.shards[i].inputTokens * 0.02);
+  });
+}
+
+/** The part manifests under `prepare/` (a part that ran for a while also left its checkpoint there). */
+async function partManifestKeys(runUri: string): Promise<string[]> {
+  return (await listKeys(stack.s3, `${runUri}/prepare/`)).filter((k) => /part-\d+\.json$/.test(k));
 }
 
 function expectedResponse(topic: string): string {
@@ -92,7 +110,7 @@ test('a CSV bigger than one part is cut at record boundaries into parallel parts
   expect(summary).toMatchObject({ rows: CSV_ROWS, succeeded: CSV_ROWS, failed: 0 });
 
   const runUri = summary.manifestUri.replace(/\/output\/_manifest\.json$/, '');
-  const partManifests = (await listKeys(stack.s3, `${runUri}/prepare/`)).filter((k) => k.endsWith('.json'));
+  const partManifests = await partManifestKeys(runUri);
   expect(partManifests.length).toBeGreaterThan(3);
   const shards = JSON.parse(await readObjectText(stack.s3, `${runUri}/shards.json`)) as { rowCount: number; shards: Array<{ index: number; records: number; part: number }> };
   expect(shards.rowCount).toBe(CSV_ROWS);
@@ -121,7 +139,7 @@ test('a Parquet file is cut by row groups into parts; maxRecords ends the run in
   expect(summary).toMatchObject({ rows: 2000, succeeded: 2000 });
   const runUri = summary.manifestUri.replace(/\/output\/_manifest\.json$/, '');
   // partBytes 1: a part per shard; 2,000 rows at 400 records a job make 5 shards, so 5 parts.
-  expect((await listKeys(stack.s3, `${runUri}/prepare/`)).length).toBe(5);
+  expect((await partManifestKeys(runUri)).length).toBe(5);
   const out = await readRunOutput(stack.s3, summary.outputUris);
   expect(out.map((r) => r.n)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
   expect(out[1999].response).toBe(expectedResponse('topic 1999'));
@@ -134,34 +152,93 @@ test('a retried part resumes after the shards its last heartbeat recorded instea
   expect(plan.parts).toHaveLength(1);
   const part = plan.parts[0];
 
-  // First attempt: dies right after its second shard is written (as a crashed worker would).
+  // First attempt: dies right after a heartbeat that counts two or more shards (as a crashed worker would).
   let last: PartProgress | undefined;
   const crash = new Error('worker lost');
   await expect(
-    preparePartFiles(deps(), run, part, [], (progress) => {
-      last = progress;
-      if ((progress.done?.length ?? 0) === 2) throw crash;
-    }),
+    preparePartFiles(
+      deps(),
+      run,
+      part,
+      [],
+      (progress) => {
+        last = progress;
+        if (progress.shardsDone >= 2) throw crash;
+      },
+      { checkpointEveryMs: 0 },
+    ),
   ).rejects.toBe(crash);
-  expect(last!.done.map((s) => s.records)).toEqual([300, 300]);
+  // The heartbeat carries a reference and counts only; the shards' entries are in the checkpoint.
+  expect(last).toEqual({ progressUri: partProgressUri(run.runUri, 0), shardsDone: expect.any(Number) });
+  const done = last!.shardsDone;
+  expect(done).toBeGreaterThanOrEqual(2);
+  const resume = await resumedShards(stack.s3, last!.progressUri, part.index, last);
+  expect(resume.map((s) => s.records)).toEqual(Array(done).fill(300));
   // Removed here so that a retry which wrote the shard again would be seen.
-  const firstJsonl = last!.done[0].jsonlUri;
+  const firstJsonl = resume[0].jsonlUri;
   const { bucket, key } = parseS3Uri(firstJsonl);
   await stack.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 
-  // Retry with that heartbeat: it starts at row 600 and leaves the two written shards alone.
+  // Retry from that checkpoint: it starts at row 300 × done and leaves the written shards alone.
   const reported: PartProgress[] = [];
-  const result = await preparePartFiles(deps(), run, part, last!.done, (progress) => reported.push(progress));
+  const result = await preparePartFiles(deps(), run, part, resume, (progress) => reported.push(progress), { checkpointEveryMs: 0 });
   expect(result).toMatchObject({ rows: PARQUET_ROWS, shards: 8 });
   expect(await headObject(stack.s3, firstJsonl)).toBeUndefined();
-  expect(reported[0].done.slice(0, 2)).toEqual(last!.done);
-  expect(reported[reported.length - 1].done).toHaveLength(8);
+  expect(reported.every((p) => p.shardsDone >= done)).toBe(true);
+  const resumedManifest = JSON.parse(await readObjectText(stack.s3, result.manifestUri)) as PartManifestJson;
   const prepared = await combineParts({ run, parts: [result] });
   expect(prepared).toMatchObject({ rowCount: PARQUET_ROWS, shardCount: 8 });
   const manifest = JSON.parse(await readObjectText(stack.s3, prepared.shardManifestUri)) as { shards: Array<{ jsonlUri: string }> };
-  const third = await readObjectText(stack.s3, manifest.shards[2].jsonlUri);
-  expect(JSON.parse(third.split('\n')[0]).recordId).toBe('00000000600');
-  expect(third.trim().split('\n')).toHaveLength(300);
+  const next = await readObjectText(stack.s3, manifest.shards[done].jsonlUri);
+  expect(JSON.parse(next.split('\n')[0]).recordId).toBe(String(300 * done).padStart(11, '0'));
+  expect(next.trim().split('\n')).toHaveLength(300);
+
+  // The same part prepared in one go writes the same part manifest (token counts past the first
+  // rows are sampled, from where the scan starts, so those are estimates of the same prompts).
+  await preparePartFiles(deps(), run, part, [], () => undefined);
+  expectSameManifest(resumedManifest, JSON.parse(await readObjectText(stack.s3, result.manifestUri)) as PartManifestJson);
+});
+
+test('preparePart resumes from the heartbeat details of a checkpointing attempt and of an older, inline one', async () => {
+  const run = await makeResolveRun(deps())({ ...base, input: { s3Uri: PARQUET }, outputUri: 's3://results/resume-activity', maxRecordsPerJob: 300 });
+  const { planPreparation, preparePart } = makePrepareParts(deps());
+  const part = (await planPreparation(run)).parts[0];
+  const whole = await preparePartFiles(deps(), run, part, [], () => undefined);
+  const expected = JSON.parse(await readObjectText(stack.s3, whole.manifestUri)) as PartManifestJson;
+  const entries = expected.shards;
+  expect(entries).toHaveLength(8);
+  const progressUri = partProgressUri(run.runUri, part.index);
+
+  for (const details of [
+    // An attempt of this version: a checkpoint holding three shards (or more), three heartbeated.
+    { progressUri, shardsDone: 3, rows: 1000 },
+    // An attempt of the previous version: the entries inline. The retry checkpoints them before heartbeating.
+    { done: entries.slice(0, 3), rows: 1000 },
+  ]) {
+    await writeObject(stack.s3, progressUri, JSON.stringify({ part: part.index, shards: entries.slice(0, 'done' in details ? 0 : 5) }));
+    // Removed so that rewriting a resumed shard would be seen.
+    const { bucket, key } = parseS3Uri(entries[0].jsonlUri);
+    await stack.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    const beats: PartProgress[] = [];
+    const result = await inActivity(() => preparePart({ run, part }), beats as unknown[], details);
+    expect(result).toMatchObject({ rows: PARQUET_ROWS, shards: 8 });
+    expect(await headObject(stack.s3, entries[0].jsonlUri)).toBeUndefined();
+    const manifest = JSON.parse(await readObjectText(stack.s3, result.manifestUri)) as PartManifestJson;
+    expect(manifest.shards.slice(0, 3)).toEqual(entries.slice(0, 3));
+    expectSameManifest(manifest, expected);
+    expect(beats.length).toBeGreaterThan(0);
+    for (const beat of beats) {
+      expect(beat).toMatchObject({ progressUri, shardsDone: expect.any(Number) });
+      expect(beat.shardsDone).toBeGreaterThanOrEqual(3);
+    }
+    // What the heartbeats refer to is there: a retry now would resume after the three shards.
+    expect(await resumedShards(stack.s3, progressUri, part.index, beats[0])).toEqual(entries.slice(0, beats[0].shardsDone));
+  }
+  // No checkpoint (deleted, say) and no heartbeat: the part starts over.
+  const checkpoint = parseS3Uri(progressUri);
+  await stack.s3.send(new DeleteObjectCommand({ Bucket: checkpoint.bucket, Key: checkpoint.key }));
+  expect(await resumedShards(stack.s3, progressUri, part.index, { progressUri, shardsDone: 3 })).toEqual([]);
+  expect(await resumedShards(stack.s3, progressUri, part.index, undefined)).toEqual([]);
 });
 
 test('part boundaries never break a valid run: 600 CSV rows in parts of 4096 bytes, 100 records a job', async () => {
@@ -170,7 +247,7 @@ test('part boundaries never break a valid run: 600 CSV rows in parts of 4096 byt
   expect(summary).toMatchObject({ rows: 600, succeeded: 600, failed: 0, shards: 6 });
   const { runUri, shards } = await runOf(summary);
   expect(shards.shards.map((s) => s.records)).toEqual([100, 100, 100, 100, 100, 100]);
-  expect(new Set(shards.shards.map((s) => s.part)).size).toBe((await listKeys(stack.s3, `${runUri}/prepare/`)).length);
+  expect(new Set(shards.shards.map((s) => s.part)).size).toBe((await partManifestKeys(runUri)).length);
   expect(new Set(shards.shards.map((s) => s.part)).size).toBeGreaterThan(1);
 
   const rows = sampleRows(600);
