@@ -32,7 +32,8 @@ export function textRun(opts: { inputUri: string; eTag: string; runKey: string; 
     source: { s3Uri: opts.inputUri },
     inputETag: opts.eTag,
     promptId: 'question_answering',
-    template: readFileSync(resolve(REPO_ROOT, 'templates/question_answering.txt'), 'utf8'),
+    // ~1.1 KB of instructions around the row, as real QA prompts (issue 11); templates/question_answering.txt is 162 B.
+    template: readFileSync(resolve(REPO_ROOT, 'bench/templates/question_answering_long.txt'), 'utf8'),
     modelId: TEXT_MODEL,
     invocationType: 'InvokeModel',
     modelParams: {},

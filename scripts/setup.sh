@@ -6,7 +6,7 @@
 #                      minutes; a progress line every 15 s, the full output in .local/log/)
 #   3. moto server     `python3 -m pip install` of whichever of 'moto[server]==5.*' and pyarrow is
 #                      missing, saying which and why (falls back to a venv in .local/venv on an
-#                      externally-managed Python)
+#                      externally-managed Python); checks that scripts/moto_ranged.py can patch it
 # Idempotent; a no-op run takes about a second. Afterwards `source scripts/env.sh` puts the
 # tools on PATH. Exits non-zero with the failing command's own error output on failure.
 set -euo pipefail
@@ -211,9 +211,23 @@ setup_moto() {
   moto_ok "$PYTHON3" || die "installed ${reqs[*]} but $PYTHON3 still lacks: $(python_missing "$PYTHON3" | cut -f2 | paste -sd ';')"
 }
 
+# The benchmark's moto (and, with MOTO_RANGED=1, the local stack's) runs through scripts/moto_ranged.py (GetObject reads only the range asked
+# for), which patches moto's internals: say whether they are as it expects. If not, it serves as
+# stock moto: correct, only slower.
+check_moto_ranged() {
+  local py="$PYTHON3" why
+  moto_ok "$py" || py="$ROOT/.local/venv/bin/python3"
+  if why="$("$py" "$ROOT/scripts/moto_ranged.py" --check 2>&1)"; then
+    log "ranged moto (scripts/moto_ranged.py): its patches apply to this moto"
+  else
+    log "WARNING: scripts/moto_ranged.py will serve as stock moto: $why"
+  fi
+}
+
 setup_node
 setup_temporal
 setup_moto
+check_moto_ranged
 bash "$ROOT/scripts/setup-browser.sh" # 4. Debian's chromium, for the Web UI test
 
 # re-source so the summary sees what was just installed

@@ -1,5 +1,6 @@
 import { spawn, ChildProcess } from 'node:child_process';
-import { findOnPath } from './bin';
+import { dirname, join } from 'node:path';
+import { findOnPath, isExecutable, repoRoot } from './bin';
 import { track } from './children';
 import { freePort, waitFor } from './ports';
 
@@ -7,30 +8,56 @@ import { freePort, waitFor } from './ports';
  * How to run moto's server: `executable` / $MOTO_SERVER if given, else `moto_server` from PATH,
  * else `python3 -m moto.server` (pyenv shims or pip's scripts dir may be missing from PATH in a
  * non-login shell; $MOTO_PYTHON or $PYTHON names the interpreter).
+ *
+ * `ranged` (unless an `executable` is given): moto through scripts/moto_ranged.py, which sends
+ * GetObject bodies from the object's file, reading only the range asked for, instead of copying
+ * the whole object on every GET. Its interpreter is the one beside moto_server (a venv's or
+ * pyenv's bin dir holds both), else $MOTO_PYTHON / $PYTHON / python3.
  */
-export function motoServerCommand(executable?: string): { command: string; args: string[] } {
+export function motoServerCommand(executable?: string, ranged = false): { command: string; args: string[] } {
   const explicit = executable ?? process.env.MOTO_SERVER;
+  const onPath = explicit ? undefined : findOnPath('moto_server');
+  const fallbackPython = process.env.MOTO_PYTHON ?? process.env.PYTHON ?? findOnPath('python3') ?? 'python3';
+  if (ranged && !executable) {
+    const script = explicit ?? onPath;
+    const beside = script ? join(dirname(script), 'python3') : undefined;
+    const python = beside && isExecutable(beside) ? beside : fallbackPython;
+    return { command: python, args: [join(repoRoot(), 'scripts', 'moto_ranged.py')] };
+  }
   if (explicit) return { command: explicit, args: [] };
-  const onPath = findOnPath('moto_server');
   if (onPath) return { command: onPath, args: [] };
-  const python = process.env.MOTO_PYTHON ?? process.env.PYTHON ?? findOnPath('python3') ?? 'python3';
-  return { command: python, args: ['-m', 'moto.server'] };
+  return { command: fallbackPython, args: ['-m', 'moto.server'] };
+}
+
+/**
+ * Whether startMotoServer runs the ranged moto when not told: only with $MOTO_RANGED=1/true. The
+ * benchmark asks for it; the tests and the demo stay on stock moto until the whole suite has run
+ * on the ranged one (test/localstack/motoRanged.test.ts checks its S3 semantics either way).
+ */
+export function motoRangedByDefault(env: NodeJS.ProcessEnv = process.env): boolean {
+  return /^(1|true|yes)$/i.test(env.MOTO_RANGED ?? '');
 }
 
 export interface MotoServer {
   endpoint: string;
   port: number;
+  /** The server process (for CPU and RSS readings from /proc). */
+  pid?: number;
+  /** Whether it is the ranged moto (scripts/moto_ranged.py). */
+  ranged: boolean;
   stop(): Promise<void>;
 }
 
 /**
- * Starts moto's S3-compatible server on loopback. moto keeps everything in memory,
- * so each server is a clean S3 account.
+ * Starts moto's S3-compatible server on loopback. moto keeps everything in memory (objects over
+ * ~5 MB in temporary files), so each server is a clean S3 account. `ranged` (default: see
+ * motoRangedByDefault) runs it through scripts/moto_ranged.py; an `executable` runs as given.
  */
-export async function startMotoServer(opts: { port?: number; host?: string; executable?: string } = {}): Promise<MotoServer> {
+export async function startMotoServer(opts: { port?: number; host?: string; executable?: string; ranged?: boolean } = {}): Promise<MotoServer> {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? (await freePort(host));
-  const { command, args } = motoServerCommand(opts.executable);
+  const ranged = !opts.executable && (opts.ranged ?? motoRangedByDefault());
+  const { command, args } = motoServerCommand(opts.executable, ranged);
   const child: ChildProcess = spawn(command, [...args, '-H', host, '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -67,6 +94,8 @@ export async function startMotoServer(opts: { port?: number; host?: string; exec
   return {
     endpoint,
     port,
+    pid: child.pid,
+    ranged,
     stop: () =>
       new Promise<void>((resolve) => {
         if (exited) return resolve();

@@ -18,7 +18,10 @@ beforeAll(() => Object.assign(process.env, env.stack.env));
 test('600 shards, 20 slots, pages of 50: slots stay full across 11 continue-as-new, every row is written once, and every history stays under the warnings', async () => {
   const durationsMs = skewedDurations(600, 11, 6_000, 3_000, 30_000);
   const m = await measureWindow(env.stack, env.worker.client, { name: 'wm', jobs: 600, slots: 20, page: 50, events: true, durationsMs });
-  console.log(`window measure: busy ${(m.use.busyShare * 100).toFixed(1)}%, makespan ${m.ratio.toFixed(3)}× the ideal, ${m.pages} pages, longest shortfall ${m.use.longestShortfallMs} ms`);
+  const events = { emulator: env.stack.emulator.stats().events, consumer: env.worker.jobEventStats?.() };
+  console.log(
+    `window measure: busy ${(m.use.busyShare * 100).toFixed(1)}%, makespan ${m.ratio.toFixed(3)}× the ideal, ${m.pages} pages, longest shortfall ${m.use.longestShortfallMs} ms; events ${JSON.stringify(events)}`,
+  );
 
   expect(m.summary).toMatchObject({ outcome: 'complete', rows: 60_000, succeeded: 60_000 });
   expect(m.pages).toBeGreaterThanOrEqual(11);

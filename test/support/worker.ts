@@ -6,7 +6,7 @@ import { createBedrockRuntimeClient, loadPriceTable, loadRunDefaults } from '../
 import { TASK_QUEUE } from '../../src/shared/types';
 import type { HubSettings } from '../../src/io/huggingface';
 import { createBatchWorker } from '../../src/worker';
-import { startJobEventsConsumer } from '../../src/events/jobEvents';
+import { type JobEventsStats, startJobEventsConsumer } from '../../src/events/jobEvents';
 import { CREDENTIALS, LocalStack, REGION } from './localStack';
 
 export const TEMPLATES_DIR = resolve(__dirname, '../../templates');
@@ -15,6 +15,8 @@ export interface RunningWorker {
   client: Client;
   /** The workflow code the worker runs, for replaying histories against it. */
   workflowBundle: { code: string };
+  /** With `jobEvents`: what the consumer did with the events it read. */
+  jobEventStats?: () => JobEventsStats;
   stop(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function startWorker(
   return {
     client,
     workflowBundle,
+    jobEventStats: events?.stats,
     async stop() {
       await events?.stop();
       worker.shutdown();
@@ -77,10 +80,11 @@ export async function startWorker(
 const noop = () => undefined;
 const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
 
-function startEventsConsumer(stack: LocalStack, temporal: Client): { stop(): Promise<void> } {
+function startEventsConsumer(stack: LocalStack, temporal: Client): { stats(): JobEventsStats; stop(): Promise<void> } {
   const sqs = new SQSClient({ region: REGION, endpoint: stack.moto.endpoint, credentials: CREDENTIALS });
   const consumer = startJobEventsConsumer({ sqs, queueUrl: stack.eventsQueueUrl!, temporal, log: noop, waitSeconds: 1 });
   return {
+    stats: consumer.stats,
     async stop() {
       await consumer.stop();
       sqs.destroy();
