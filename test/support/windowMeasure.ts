@@ -29,6 +29,8 @@ export interface WindowMeasure {
   ratio: number;
   /** Runs of the run's workflow id: pages, each after a continue-as-new but the first. */
   pages: number;
+  /** Jobs active in the emulator when each page continued as new (a page that drained would show ~0). */
+  activeAtContinue: number[];
   workflowId: string;
 }
 
@@ -60,7 +62,13 @@ export async function measureWindow(stack: LocalStack, client: Client, o: Window
     o.durationsMs.map((d) => d + PHASES_MS),
     o.slots,
   );
+  const timeline = stack.emulator.stats().activeTimeline;
+  const activeAt = (ms: number) => timeline.filter((p) => p.atMs <= ms).at(-1)?.active ?? 0;
   let pages = 0;
-  for await (const _ of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) pages++;
-  return { summary, use, idealMs, ratio: use.makespanMs / idealMs, pages, workflowId };
+  const activeAtContinue: number[] = [];
+  for await (const page of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    pages++;
+    if (page.status.name === 'CONTINUED_AS_NEW' && page.closeTime) activeAtContinue.push(activeAt(page.closeTime.getTime()));
+  }
+  return { summary, use, idealMs, ratio: use.makespanMs / idealMs, pages, activeAtContinue, workflowId };
 }
