@@ -12,6 +12,7 @@ import {
 } from '../shared/jobSlots';
 import { BATCH_MODEL, BATCH_ROLE } from '../shared/searchAttributes';
 import type { ResolvedRun } from '../shared/types';
+import { gate } from '../core/gate';
 import type { ActivityDeps } from './deps';
 
 export interface JobSlotRequest {
@@ -24,7 +25,18 @@ export type JobSlotAnswer = SlotAnswer & { slotsId: string };
 
 const DEFAULT_CHECK_SECONDS = 60;
 
+/**
+ * Updates one worker sends to one budget at once. The server refuses more than 10 in flight per
+ * workflow (ResourceExhausted), and a window starting 20 shards in one task would ask 20 at once.
+ */
+const UPDATES_AT_ONCE = 4;
+
 export function makeJobSlotActivities(deps: ActivityDeps) {
+  const gates = new Map<string, ReturnType<typeof gate>>();
+  const gateOf = (slotsId: string) => {
+    if (!gates.has(slotsId)) gates.set(slotsId, gate(UPDATES_AT_ONCE));
+    return gates.get(slotsId)!;
+  };
   /**
    * Starts the quota workflow of the run's (account, Region, model) if none runs, with the limit
    * from config, and queues the shard there. Returns null from a worker built without a Temporal
@@ -53,7 +65,7 @@ export function makeJobSlotActivities(deps: ActivityDeps) {
       staticSummary: `job slots of ${run.modelId} in ${region} (account ${account})`,
     });
     // No run id: the update reaches whichever run is current after continue-as-new.
-    const answer = await temporal.workflow.getHandle(slotsId).executeUpdate(requestSlotUpdate, { args: [holder] });
+    const answer = await gateOf(slotsId)(() => temporal.workflow.getHandle(slotsId).executeUpdate(requestSlotUpdate, { args: [holder] }));
     return { ...answer, slotsId };
   }
 
