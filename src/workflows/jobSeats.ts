@@ -46,7 +46,10 @@ export class JobSeats {
   listen(): void {
     setHandler(shardSeatSignal, ({ shardIndex, workflowId, seat, ask = 0 }) => {
       if (!this.isRunning(shardIndex)) return;
-      if (seat === 'wanted' && ask <= (this.lastGranted.get(shardIndex) ?? 0)) return;
+      const granted = this.lastGranted.get(shardIndex) ?? 0;
+      // Asked again for a seat already granted: the grant may have been lost, so it goes again (the shard ignores a duplicate).
+      if (seat === 'wanted' && ask === granted) return this.sendGrant(shardIndex, workflowId, ask);
+      if (seat === 'wanted' && ask < granted) return;
       this.free.add(shardIndex);
       if (seat === 'wanted' && !this.wanting.has(shardIndex)) this.wanting.set(shardIndex, { workflowId, ask });
     });
@@ -100,13 +103,17 @@ export class JobSeats {
       this.wanting.delete(shardIndex);
       this.free.delete(shardIndex);
       this.lastGranted.set(shardIndex, ask);
-      const sent: Promise<void> = getExternalWorkflowHandle(workflowId)
-        .signal(jobSeatGrantedSignal, { ask })
-        // Closed meanwhile (its end comes by shardDone): the seat is freed when that end is applied.
-        .catch((err: unknown) => log.warn('seat grant not delivered', { shardIndex, error: String(err) }))
-        .finally(() => this.sending.delete(sent));
-      this.sending.add(sent);
+      this.sendGrant(shardIndex, workflowId, ask);
     }
+  }
+
+  private sendGrant(shardIndex: number, workflowId: string, ask: number): void {
+    const sent: Promise<void> = getExternalWorkflowHandle(workflowId)
+      .signal(jobSeatGrantedSignal, { ask })
+      // Closed meanwhile (its end comes by shardDone): the seat is freed when that end is applied.
+      .catch((err: unknown) => log.warn('seat grant not delivered', { shardIndex, error: String(err) }))
+      .finally(() => this.sending.delete(sent));
+    this.sending.add(sent);
   }
 }
 
