@@ -3,7 +3,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { Context } from '@temporalio/activity';
 import { headObject, listObjects, openObjectStream, parseS3Uri, readObjectText } from '../io/s3';
 import { readParquetFromS3 } from '../io/parquetRead';
-import { writeParquetToS3 } from '../io/parquetWrite';
+import { type ParquetWriteOptions, writeParquetToS3 } from '../io/parquetWrite';
 import { readLineBatches } from '../io/lineSplitter';
 import { JoinCounts, estimateBatchBytes, joinBatch } from '../core/join';
 import { RecordResult, outputLineParser } from '../core/outputLine';
@@ -64,11 +64,20 @@ const FIRST_SLICE_ROWS = 64;
 const EMBEDDING_ROW_GROUP_BYTES = 32 * MiB;
 const TEXT_ROW_GROUP_BYTES = 64 * MiB;
 /**
- * SNAPPY for both tasks: postprocessing is CPU-bound, and on SimpleCoT-like text ZSTD took 2.7×
- * the CPU of SNAPPY to write (1.5 vs 0.55 s per 55k rows) for files 30% smaller (34 vs 49 MiB).
- * Embeddings (random floats) barely compress either way.
+ * Writer settings per task (the values users read are the same either way; only the encoding differs).
+ * Text: SNAPPY, since postprocessing is CPU-bound and on SimpleCoT-like text ZSTD took 2.7× the CPU
+ * of SNAPPY to write (1.5 vs 0.55 s per 55k rows) for files 30% smaller (34 vs 49 MiB). No
+ * dictionary: long, mostly unique strings make arrow-rs hash the first MiB of every column chunk
+ * before it gives up, ~17% of the text writer's CPU, for files within 1% of the same size.
+ * Embeddings: UNCOMPRESSED, since SNAPPY found ~5% in random float32s for ~10% of the writer's CPU;
+ * no dictionary (vectors never repeat: hashing the first MiB of floats of every column chunk was
+ * ~20% of the writer's CPU); min/max statistics per column chunk only, since page-level ones compare
+ * every float again (~20% of the writer's CPU) and nobody filters pages by a vector's components.
  */
-const OUTPUT_COMPRESSION = 'snappy' as const;
+const WRITE_OPTIONS = {
+  text: { compression: 'snappy', dictionary: false },
+  embedding: { compression: 'none', dictionary: false, statistics: 'chunk' },
+} as const satisfies Record<Task, Pick<ParquetWriteOptions, 'compression' | 'dictionary' | 'statistics'>>;
 
 export interface CollectShardOptions {
   /** Output file bound (default OUTPUT_FILE_BYTES, or env OUTPUT_FILE_MAX_BYTES); small values for tests. */
@@ -245,11 +254,8 @@ export function makeCollectShard(deps: ActivityDeps, opts: CollectShardOptions =
       })();
       const uri = outputFileUri(runUri, shardIndex, files.length);
       const written = await writeParquetToS3(deps.s3, uri, batches, {
-        compression: OUTPUT_COMPRESSION,
+        ...WRITE_OPTIONS[task],
         maxRowGroupBytes: task === 'embedding' ? EMBEDDING_ROW_GROUP_BYTES : TEXT_ROW_GROUP_BYTES,
-        // Vectors never repeat: dictionary encoding hashes the first MiB of floats of every column
-        // chunk before giving up (~20% of the writer's CPU on 1024-d rows); on text it costs ~nothing.
-        ...(task === 'embedding' ? { dictionary: false } : {}),
         schema,
       });
       files.push({ uri, rows: written.rows, bytes: written.bytes });

@@ -43,10 +43,12 @@ export function joinBatch(
   const outTok: Array<number | null> = new Array(n);
   const errCode: Array<string | null> = new Array(n);
   const errMsg: Array<string | null> = new Array(n);
+  const jobIds: Array<string | null> = new Array(n);
+  const missing = unanswered ?? { code: MISSING_OUTPUT, message: 'no output line for this record' };
   for (let i = 0; i < n; i++) {
-    const id = ids[i];
-    const r = results.get(id);
-    const failure = r ? undefined : (unanswered ?? { code: MISSING_OUTPUT, message: 'no output line for this record' });
+    const r = results.get(ids[i]);
+    const failure = r ? undefined : missing;
+    jobIds[i] = r?.jobId ?? jobId ?? null;
     values[i] = r?.text ?? null;
     vectors[i] = r?.embedding ?? null;
     stop[i] = r?.stopReason ?? null;
@@ -66,8 +68,6 @@ export function joinBatch(
   counts.rows += n;
   const inputData = snapshot.schema.fields.flatMap((f, i) => (f.name === RECORD_ID ? [] : [snapshot.data.children[i]]));
   const valueData = task === 'embedding' ? float32ListData(vectors) : utf8Data(values);
-  const jobIds = new Array<string | null>(n);
-  for (let i = 0; i < n; i++) jobIds[i] = results.get(ids[i])?.jobId ?? jobId ?? null;
   return recordBatchOf(schema, [
     ...inputData,
     valueData,

@@ -30,10 +30,11 @@ export function footerRowCount(tail: Uint8Array): number | undefined {
 }
 
 // Thrift compact protocol type ids.
-const T = { TRUE: 1, FALSE: 2, I8: 3, I16: 4, I32: 5, I64: 6, DOUBLE: 7, BINARY: 8, LIST: 9, SET: 10, MAP: 11, STRUCT: 12, UUID: 13 } as const;
+export const T = { TRUE: 1, FALSE: 2, I8: 3, I16: 4, I32: 5, I64: 6, DOUBLE: 7, BINARY: 8, LIST: 9, SET: 10, MAP: 11, STRUCT: 12, UUID: 13 } as const;
 
-class CompactReader {
-  private pos = 0;
+/** Thrift compact-protocol reader (also used for the page headers of utf8ParquetRead.ts). */
+export class CompactReader {
+  pos = 0;
   constructor(private readonly buf: Uint8Array) {}
 
   private byte(): number {
@@ -54,6 +55,11 @@ class CompactReader {
       if (!(b & 0x80)) return result;
       if (shift > 63n) throw new Error('parquet footer: varint too long');
     }
+  }
+
+  /** A zigzag i32/i64 that fits a double exactly (sizes, counts, enum values). */
+  int(): number {
+    return Number(this.zigzag64());
   }
 
   zigzag64(): bigint {

@@ -1,12 +1,14 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { RecordBatch, Schema, tableFromIPC } from 'apache-arrow';
+import { DataType, RecordBatch, Schema, tableFromIPC } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { openAsBlob } from 'node:fs';
-import { emptyBatch } from './arrowColumns';
+import { emptyBatch, recordBatchOf } from './arrowColumns';
 import type { BlobLike } from './blob';
 import { footerLength, footerRowCount } from './parquetFooter';
 import { PrefetchingBlob } from './prefetchBlob';
 import { headObject, s3RangeBlob } from './s3';
+import { UTF8_PARQUET_CREATED_BY } from './utf8Parquet';
+import { decodeUtf8Chunk } from './utf8ParquetRead';
 
 export interface ParquetReadOptions {
   /**
@@ -22,6 +24,8 @@ export interface ParquetReadOptions {
    * of the file. An empty range yields one empty batch (the schema), like an empty file.
    */
   rowGroups?: { start: number; end: number };
+  /** Tests only: decode through parquet-wasm even a file utf8ParquetRead.ts could read. */
+  wasmOnly?: boolean;
 }
 
 export interface ParquetFileInfo {
@@ -97,6 +101,45 @@ function rowGroupRanges(file: pw.ParquetFile, footerStart: number, columns?: str
   }
 }
 
+/** Row groups of a file utf8Parquet.ts wrote: each column chunk's [start, end) in the file. */
+type Utf8Layout = Array<{ rows: number; chunks: Array<[number, number]> }>;
+
+/**
+ * The layout of a file that utf8ParquetRead.ts can decode (written by utf8Parquet.ts: every column
+ * a flat string column, uncompressed, chunks back to back from byte 4), or undefined.
+ */
+function utf8Layout(file: pw.ParquetFile, footerStart: number, schema: Schema): Utf8Layout | undefined {
+  if (!schema.fields.every((f) => DataType.isUtf8(f.type))) return undefined;
+  const meta = file.metadata();
+  try {
+    const fileMeta = meta.fileMetadata();
+    const createdBy = fileMeta.createdBy();
+    fileMeta.free();
+    if (createdBy !== UTF8_PARQUET_CREATED_BY) return undefined;
+    const out: Utf8Layout = [];
+    let pos = 4;
+    let fits = true;
+    for (const group of meta.rowGroups()) {
+      const chunks: Array<[number, number]> = [];
+      const columns = group.columns();
+      if (columns.length !== schema.fields.length) fits = false;
+      columns.forEach((chunk, c) => {
+        const path = chunk.columnPath();
+        if (chunk.compression() !== pw.Compression.UNCOMPRESSED || path.length !== 1 || path[0] !== schema.fields[c]?.name) fits = false;
+        const size = chunk.compressedSize();
+        chunks.push([pos, pos + size]);
+        pos += size;
+        chunk.free();
+      });
+      out.push({ rows: group.numRows(), chunks });
+      group.free();
+    }
+    return fits && pos <= footerStart ? out : undefined;
+  } finally {
+    meta.free();
+  }
+}
+
 function arrowSchemaOf(file: pw.ParquetFile): Schema {
   return tableFromIPC(file.schema().intoIPCStream()).schema;
 }
@@ -150,7 +193,9 @@ export async function readParquetInfo(blob: BlobLike): Promise<ParquetFileInfo> 
 /**
  * Decodes one row group at a time into apache-arrow RecordBatches, fetching each group's column
  * chunks first (see PrefetchingBlob). A file with no rows yields a single empty batch, so
- * consumers still see the schema (e.g. to write an empty output file).
+ * consumers still see the schema (e.g. to write an empty output file). Files that utf8Parquet.ts
+ * wrote (text snapshots) are decoded in JS instead (utf8ParquetRead.ts): the same schema and rows
+ * in batches of the same sizes, for a fraction of the CPU.
  */
 export async function* readParquetBatches(blob: BlobLike, opts: ParquetReadOptions = {}): AsyncGenerator<RecordBatch> {
   const { pf, file, tail, footerStart } = await openParquet(blob);
@@ -167,9 +212,26 @@ export async function* readParquetBatches(blob: BlobLike, opts: ParquetReadOptio
     if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= numGroups)) {
       throw new RangeError(`parquet read: row groups [${start}, ${end}) are not within the file's ${numGroups}`);
     }
-    const groups = start < end ? rowGroupRanges(file, footerStart, opts.columns) : undefined;
     const batchSize = opts.batchSize ?? DEFAULT_BATCH_ROWS;
     let yielded = false;
+    const layout = opts.columns || opts.wasmOnly ? undefined : utf8Layout(file, footerStart, schema);
+    if (layout) {
+      for (let g = start; g < end; g++) {
+        const { rows, chunks } = layout[g];
+        if (!chunks.length) continue;
+        // One GET for the whole row group (its chunks lie back to back), decoded without wasm.
+        const region = await pf.fetch(chunks[0][0], chunks[chunks.length - 1][1]);
+        const columns = chunks.map(([a, b], c) => decodeUtf8Chunk(region.bytes.subarray(a - region.start, b - region.start), rows, schema.fields[c].nullable));
+        const batch = recordBatchOf(schema, columns);
+        for (let from = 0; from < rows; from += batchSize) {
+          yielded = true;
+          yield from === 0 && rows <= batchSize ? batch : batch.slice(from, Math.min(rows, from + batchSize));
+        }
+      }
+      if (!yielded) yield emptyBatch(schema);
+      return;
+    }
+    const groups = start < end ? rowGroupRanges(file, footerStart, opts.columns) : undefined;
     for (let g = start; g < end; g++) {
       const ranges = groups?.[g] ?? [];
       pf.serve([tail, ...(await Promise.all(ranges.map(([a, b]) => pf.fetch(a, b))))]);

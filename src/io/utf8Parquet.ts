@@ -25,7 +25,8 @@ const PLAIN = 0;
 const RLE = 3;
 const UNCOMPRESSED = 0;
 const DATA_PAGE = 0;
-const CREATED_BY = 'bedrock-batch utf8Parquet';
+/** FileMetaData.created_by: how utf8ParquetRead.ts knows a file it can decode in plain JS. */
+export const UTF8_PARQUET_CREATED_BY = 'bedrock-batch utf8Parquet';
 
 /** Definition levels (bit width 1) in the RLE/bit-packed hybrid, with data page v1's 4-byte length prefix. */
 export function definitionLevels(values: ReadonlyArray<string | null | undefined>, nulls: number): Buffer {
@@ -161,7 +162,7 @@ export class Utf8ParquetWriter {
       [2, T.LIST, [T.STRUCT, schema]],
       [3, T.I64, this.rows],
       [4, T.LIST, [T.STRUCT, this.rowGroups]],
-      [6, T.BINARY, CREATED_BY],
+      [6, T.BINARY, UTF8_PARQUET_CREATED_BY],
     ]);
     await this.put(footer);
     await this.put(Buffer.from([...u32(footer.length), ...MAGIC]));
