@@ -272,6 +272,7 @@ async function runResolved(
         board.shardDone();
       }, input.continuation?.inFlight, () => controls)
     : undefined;
+  if (window) controls.governRedrives();
   const running = () => window?.size ?? inFlight.size;
   progress.shardsRunning = running();
   let next = cursor;

@@ -22,6 +22,8 @@ export class RunControls {
   private state?: RunControlsState;
   /** Set once no shard will start any more: changes would then mean nothing, so they are refused. */
   private closedBecause?: string;
+  /** Set when re-drives wait for job seats (a rolling window): the limit and pause still govern them once every shard has started. */
+  private seatsGovernRedrives = false;
 
   /**
    * Registers the handlers at once, so an update sent while the run resolves is refused with a reason,
@@ -58,6 +60,11 @@ export class RunControls {
     this.state ??= carried ?? initialControls(run);
     this.progress.controls = this.state;
     this.changed();
+  }
+
+  /** The run's re-drives wait for a job seat under these settings, so they still apply once every shard has started. */
+  governRedrives(): void {
+    this.seatsGovernRedrives = true;
   }
 
   /** No shard will start any more (all started, or the budget stopped submission). */
@@ -100,7 +107,7 @@ export class RunControls {
     if (!problem && !this.state) problem = 'the run is still resolving its input; its settings exist once it is resolved';
     if (!problem && (phase === 'finalizing' || phase === 'done')) problem = `the run is ${phase}; no more jobs will be submitted`;
     if (!problem && this.closedBecause) problem = `no more jobs will be submitted: ${this.closedBecause}`;
-    if (!problem && shardCount !== undefined && shardsStarted >= shardCount) problem = `all ${shardCount} shards have started: no shard start is left for a setting to govern`;
+    if (!problem && !this.seatsGovernRedrives && shardCount !== undefined && shardsStarted >= shardCount) problem = `all ${shardCount} shards have started: no shard start is left for a setting to govern`;
     if (problem) throw ApplicationFailure.create({ type: 'InvalidRunControl', message: problem, nonRetryable: true });
   }
 }

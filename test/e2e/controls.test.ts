@@ -119,3 +119,23 @@ test('a budget lowered mid-run stops new submits; the outcome gives the budget a
   const out = await readRunOutput(env.stack.s3, summary.outputUris);
   expect(out.filter((r) => r.error_code === 'NOT_SUBMITTED_BUDGET')).toHaveLength(300);
 }, 180_000);
+
+test('once every shard has started, pause still holds a re-drive and resume lets it go', async () => {
+  // Two shards, two seats: both start at once. Shard 0's job ends PartiallyCompleted after ~3 s
+  // with 100 records unanswered; its re-drive then asks for a seat under the settings in force.
+  env.stack.emulator.setFaults({ partialJobsNamed: ['-s00000-a1'], jobMsNamed: ['-s00000-a1=3000'] });
+  const run = await start('ctl-redrive', 400, { maxConcurrentJobs: 2, maxRecordsPerJob: 200 });
+  await waitFor('both shards started', async () => (await progressOf('ctl-redrive')).shardsStarted === 2, 60_000, 50);
+  const paused = await cli('pause', 'ctl-redrive', '--reason', 'hold re-drives');
+  expect(paused).toMatchObject({ code: 0 });
+
+  const ended = () => stats().jobs.filter((j) => j.jobName.startsWith('ctl-redrive-') && j.endMs !== undefined);
+  await waitFor('both first jobs to end', async () => ended().length === 2, 60_000, 100);
+  await new Promise((r) => setTimeout(r, 4000)); // a collect and a seat ask take well under this
+  expect(jobsOf('ctl-redrive')).toBe(2);
+
+  expect(await cli('resume', 'ctl-redrive')).toMatchObject({ code: 0 });
+  const summary = await run.result();
+  expect(summary).toMatchObject({ outcome: 'complete', rows: 400, succeeded: 400 });
+  expect(jobsOf('ctl-redrive')).toBe(3);
+}, 180_000);
