@@ -1,9 +1,11 @@
 /** Shared by the benchmark's parent (run.ts) and its stage processes (stage.ts). */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import * as pw from 'parquet-wasm';
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { REPO_ROOT, loadRunDefaults } from '../src/config';
+import { headObject } from '../src/io/s3';
 import type { ResolvedRun } from '../src/shared/types';
 
 export const BUCKET = 'bench';
@@ -130,4 +132,30 @@ export interface StageReport {
   s3: S3Stats;
   memoryPeaksMb: Record<string, number>;
   extra?: Record<string, unknown>;
+}
+
+/** Uploads a local file to the bench bucket and checks its size there. */
+export async function upload(s3: S3Client, path: string, key: string): Promise<{ uri: string; eTag: string; size: number; seconds: number }> {
+  const started = Date.now();
+  await new Upload({
+    client: s3,
+    params: { Bucket: BUCKET, Key: key, Body: createReadStream(path, { highWaterMark: 8 * MiB }) },
+    partSize: 64 * MiB,
+    queueSize: 2,
+    leavePartsOnError: false,
+  }).done();
+  const uri = `s3://${BUCKET}/${key}`;
+  const head = (await headObject(s3, uri))!;
+  if (head.size !== statSync(path).size) throw new Error(`${uri}: uploaded ${head.size} bytes of ${statSync(path).size}`);
+  return { uri, eTag: head.eTag, size: head.size, seconds: (Date.now() - started) / 1000 };
+}
+
+/** A process's CPU time so far (user + sys, every thread), from /proc; 0 when it is gone. */
+export function procCpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (100 Hz)
+  } catch {
+    return 0;
+  }
 }

@@ -12,17 +12,16 @@
  * A benchmark, not a test: nothing asserts; targets are reported as met or not.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { datasetFormat } from '../src/io/dataset';
 import { MotoServer, startMotoServer } from '../src/localstack';
-import { createS3Client, ensureBucket, headObject } from '../src/io/s3';
+import { createS3Client, ensureBucket } from '../src/io/s3';
 import type { ResolvedRun } from '../src/shared/types';
-import { BUCKET, CREDENTIALS, MiB, REGION, ShardInfo, StageReport, embedRun, textRun } from './common';
+import { BUCKET, CREDENTIALS, MiB, REGION, ShardInfo, StageReport, embedRun, procCpuSeconds, textRun, upload } from './common';
 import { CACHE_DIR, ensureEmbedCsv, ensureSimpleCot } from './generate';
 import type { OutputSpec, OutputsWritten } from './outputs';
 import { summarizeProfile } from './profile';
@@ -70,15 +69,6 @@ function procRssMb(pid: number): number {
   }
 }
 
-function procCpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (100 Hz)
-  } catch {
-    return 0;
-  }
-}
-
 class MotoWatch {
   private peak = 0;
   private readonly cpu0: number;
@@ -119,21 +109,6 @@ async function runChild(request: object, opts: { env: NodeJS.ProcessEnv; profile
   if (code !== 0) throw new Error(`stage process exited with ${code}`);
   const report = JSON.parse(out.trim().split('\n').pop()!) as StageReport;
   return { report, wallSeconds, profile: opts.profileName ? resolve(profDir, `${opts.profileName}.cpuprofile`) : undefined };
-}
-
-async function upload(s3: S3Client, path: string, key: string): Promise<{ uri: string; eTag: string; size: number; seconds: number }> {
-  const started = Date.now();
-  await new Upload({
-    client: s3,
-    params: { Bucket: BUCKET, Key: key, Body: createReadStream(path, { highWaterMark: 8 * MiB }) },
-    partSize: 64 * MiB,
-    queueSize: 2,
-    leavePartsOnError: false,
-  }).done();
-  const uri = `s3://${BUCKET}/${key}`;
-  const head = (await headObject(s3, uri))!;
-  if (head.size !== statSync(path).size) throw new Error(`${uri}: uploaded ${head.size} bytes of ${statSync(path).size}`);
-  return { uri, eTag: head.eTag, size: head.size, seconds: (Date.now() - started) / 1000 };
 }
 
 interface Stack {

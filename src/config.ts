@@ -24,6 +24,8 @@ export interface AppConfig {
   hub: HubSettings;
   /** Worker threads for preprocessing parts (0: in the activity's own thread). */
   prepareThreads: number;
+  /** BATCH_CPU_SLOTS: CPU-bound activities the worker runs at once (default: prepareThreads, else one per core). */
+  cpuSlots?: number;
   /** BATCH_JOB_EVENTS_QUEUE_URL: the SQS queue Bedrock's job state-change events are routed to, read by the worker (src/events). */
   jobEvents?: { queueUrl: string; region: string; endpoint?: string };
 }
@@ -56,6 +58,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     hub: hubSettingsFromEnv(env),
     jobEvents: eventsQueueUrl ? { queueUrl: eventsQueueUrl, region, endpoint: env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL || undefined } : undefined,
     prepareThreads: env.BATCH_PREPARE_THREADS === undefined ? availableParallelism() : Math.max(0, Number.parseInt(env.BATCH_PREPARE_THREADS, 10) || 0),
+    ...(env.BATCH_CPU_SLOTS ? { cpuSlots: Math.max(1, Number.parseInt(env.BATCH_CPU_SLOTS, 10) || 1) } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { ActivityDeps, createActivities } from './activities';
@@ -7,31 +8,66 @@ import { installRuntime } from './telemetry';
 import { tracingFromEnv } from './tracing';
 import { ensureBatchSearchAttributes } from './searchAttributeSetup';
 import { startConfiguredJobEvents } from './events/jobEvents';
+import { cpuTaskQueue } from './shared/types';
 
 export interface BatchWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  /**
+   * CPU-bound activities (preparing parts, collecting shards) this worker runs at once, taken from
+   * the CPU task queue (cpuTaskQueue). Default: its preprocessing threads, else one per core.
+   */
+  cpuSlots?: number;
   /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** E.g. OpenTelemetry tracing (src/tracing.ts); its workflow interceptors need the workflows bundled at start. */
   plugins?: WorkerOptions['plugins'];
 }
 
-export function createBatchWorker(opts: BatchWorkerOptions): Promise<Worker> {
-  return Worker.create({
-    connection: opts.connection,
-    namespace: opts.namespace,
+/** The workers of one process: workflows and light activities on the task queue, CPU-bound activities on its CPU queue. */
+export interface BatchWorker {
+  /** Runs until shutdown (or SIGINT/SIGTERM); if either worker fails, the other is shut down too. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+export async function createBatchWorker(opts: BatchWorkerOptions): Promise<BatchWorker> {
+  // The worker's own connection serves the job-slot activities' client too.
+  const activities = createActivities({ temporal: new Client({ connection: opts.connection, namespace: opts.namespace }), ...opts.deps });
+  const common = { connection: opts.connection, namespace: opts.namespace, activities, ...(opts.plugins ? { plugins: opts.plugins } : {}) };
+  const main = await Worker.create({
+    ...common,
     taskQueue: opts.taskQueue,
-    // The worker's own connection serves the job-slot activities' client too.
-    activities: createActivities({ temporal: new Client({ connection: opts.connection, namespace: opts.namespace }), ...opts.deps }),
     // A workflow's next task waits this long on the queue of the worker that ran its last one
     // before any worker may take it: short, so a run whose worker died moves on within seconds.
     stickyQueueScheduleToStartTimeout: '3 seconds',
-    ...(opts.plugins ? { plugins: opts.plugins } : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
   });
+  // Activities only: it polls for a task only while a slot is free, so a busy worker leaves the next part to another.
+  const cpu = await Worker.create({
+    ...common,
+    taskQueue: cpuTaskQueue(opts.taskQueue),
+    maxConcurrentActivityTaskExecutions: Math.max(1, opts.cpuSlots ?? (opts.deps.threads?.threads || availableParallelism())),
+  });
+  const workers = [main, cpu];
+  return {
+    async run() {
+      const runs = workers.map((w) =>
+        w.run().catch((err: unknown) => {
+          for (const other of workers) if (other !== w && other.getState() === 'RUNNING') other.shutdown();
+          throw err;
+        }),
+      );
+      const results = await Promise.allSettled(runs);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+    shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -46,6 +82,7 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     deps: activityDepsFrom(config),
+    cpuSlots: config.cpuSlots,
     plugins: tracing ? [tracing.plugin] : undefined,
   });
   console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${describeTemporal(config.temporal)}`);

@@ -20,6 +20,15 @@ export type SmallRemainder = 'on-demand' | 'error-rows';
 export type DatasetSource = { s3Uri: string } | { huggingFace: { datasetId: string; split: string; config?: string } };
 
 export const TASK_QUEUE = 'bedrock-batch';
+
+/**
+ * The queue of a task queue's CPU-bound activities (preparing a part, collecting a shard): each
+ * worker polls it only while it has a free CPU slot, so these spread over every worker instead of
+ * piling onto whichever worker's poller answered first.
+ */
+export function cpuTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-cpu`;
+}
 export const BATCH_RUN_WORKFLOW = 'batchRun';
 
 /** One JSON object: what `temporal workflow start --input`, the Web UI and our CLI send. */

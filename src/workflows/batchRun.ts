@@ -1,4 +1,5 @@
 import {
+  type ActivityOptions,
   ApplicationFailure,
   CancellationScope,
   type ChildWorkflowHandle,
@@ -34,6 +35,7 @@ import {
   emptyTotals,
 } from '../shared/types';
 import { REDRIVE_PATCH, bedrockJob } from './bedrockJob';
+import { collecting, cpuQueue } from './jobActivities';
 import { RunBoard } from './runBoard';
 import { RemainderGather } from './gatherRemainders';
 import { trackShardStates } from './shardStates';
@@ -45,11 +47,12 @@ const { resolveRun } = proxyActivities<Activities>({
   startToCloseTimeout: '90 seconds',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
 });
-const { prepareShards, preparePart, finalizeRun, writeUnsubmittedShards, collectShard } = proxyActivities<Activities>({
+const HEAVY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '6 hours',
   heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: INPUT_ERROR_TYPES },
-});
+};
+const { prepareShards, preparePart, finalizeRun, writeUnsubmittedShards } = proxyActivities<Activities>(HEAVY_OPTIONS);
 // Planning reads footers, or scans a big CSV once for record boundaries; combining reads part
 // manifests. Both heartbeat about once a second, so a lost worker is noticed within a minute, not
 // at the 2 h bound.
@@ -92,12 +95,14 @@ async function prepareInParts(run: ResolvedRun, progress: BatchRunProgress, boar
   const { parts } = await planPreparation(run);
   progress.partsTotal = parts.length;
   progress.partsDone = 0;
+  const taskQueue = cpuQueue();
+  const prepare = taskQueue ? proxyActivities<Activities>({ ...HEAVY_OPTIONS, taskQueue }).preparePart : preparePart;
   const prepared: PreparedPart[] = [];
   let next = 0;
   const lane = async () => {
     while (next < parts.length) {
       const part = parts[next++];
-      prepared[part.index] = await preparePart({ run, part });
+      prepared[part.index] = await prepare({ run, part });
       progress.partsDone = (progress.partsDone ?? 0) + 1;
       board.phase();
     }
@@ -114,7 +119,7 @@ async function recordFailedShard(run: ResolvedRun, shardIndex: number, message: 
   if (patched(REDRIVE_PATCH)) {
     const failure = { code: 'SHARD_FAILED', message: `the shard's workflow failed: ${message}` };
     try {
-      addShardOutcome(totals, await collectShard({ run, shardIndex, attempts: 0, failure }));
+      addShardOutcome(totals, await collecting().collectShard({ run, shardIndex, attempts: 0, failure }));
       return;
     } catch (writeErr) {
       // Not fatal here: finalize's row check then fails the run naming this shard.

@@ -19,7 +19,7 @@ import { JobSlot } from './jobSlot';
 import { RunSeat } from './jobSeats';
 import { JOB_EVENTS_PATCH, listenForJobEnds, waitForJobEnd } from './jobEvents';
 import { reportingToRun } from './shardWindow';
-import { NON_RETRYABLE, collector, jobActivities, stopper } from './jobActivities';
+import { NON_RETRYABLE, collecting, jobActivities, stopper } from './jobActivities';
 
 /** Marks histories in which unanswered records are re-driven and a vanished job is resubmitted. */
 export const REDRIVE_PATCH = 'redrive-unanswered';
@@ -88,9 +88,9 @@ async function runShard({ run, shardIndex, gather, report }: ShardJobInput): Pro
       }
       failure = undefined;
       jobs.push({ attempt, jobArn: state.jobArn, status: state.status });
-      const outcome = await collector.collectShard({ run, shardIndex, attempts: attempt, jobs });
+      const outcome = await collecting().collectShard({ run, shardIndex, attempts: attempt, jobs });
       if (outcome.status === 'succeeded' || attempt >= run.maxJobAttempts || !patched(REDRIVE_PATCH)) return outcome;
-      const redrive = await collector.prepareRedrive({ run, shardIndex, attempt: attempt + 1, jobs });
+      const redrive = await collecting().prepareRedrive({ run, shardIndex, attempt: attempt + 1, jobs });
       // Nothing to send again: every record in the shard's JSONL has an answer, and the rows still
       // without one were kept out before submit (RECORD_TOO_LARGE) and already say why.
       if (redrive.records === 0 && patched(EMPTY_REMAINDER_PATCH)) return outcome;
@@ -106,7 +106,7 @@ async function runShard({ run, shardIndex, gather, report }: ShardJobInput): Pro
       inputUri = redrive.inputUri;
     }
     // The last attempt produced no outputs: every row no earlier job answered is written with the reason.
-    return await collector.collectShard({
+    return await collecting().collectShard({
       run,
       shardIndex,
       attempts: Math.min(attempt, run.maxJobAttempts),
@@ -141,7 +141,7 @@ export async function answerOnDemand(shard: { run: ShardJobInput['run']; shardIn
     retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: [...NON_RETRYABLE, 'OnDemandRefused'] },
   });
   const called = await onDemand.answerOnDemand({ run, shardIndex, inputUri: redrive.inputUri }).catch(rejectedAs('ON_DEMAND_FAILED', 'ON_DEMAND_TIMEOUT'));
-  const outcome = await collector.collectShard({ ...shard, onDemand: true });
+  const outcome = await collecting().collectShard({ ...shard, onDemand: true });
   if (!('code' in called)) return outcome;
   const note = `on-demand calls for the ${redrive.records} record(s) left without an answer stopped: ${called.message}`;
   return { ...outcome, message: `${outcome.message ?? ''}; ${note}`.replace(/^; /, '') };

@@ -5,7 +5,7 @@ import { HARVESTABLE_JOB_STATUSES, gatherJobName } from '../shared/jobNames';
 import { gatherPaths } from '../shared/paths';
 import type { BatchRunProgress, PreparedShards, ResolvedRun, RunTotals, ShardJob, ShardJobInput, ShardOutcome } from '../shared/types';
 import { answerOnDemand, rejectedAs } from './bedrockJob';
-import { collector, jobActivities, stopper } from './jobActivities';
+import { collecting, jobActivities, stopper } from './jobActivities';
 import { listenForJobEnds, waitForJobEnd } from './jobEvents';
 import { JobSlot } from './jobSlot';
 
@@ -106,7 +106,7 @@ export class RemainderGather {
   private async pool(run: ResolvedRun, totals: RunTotals, group: GatherGroup, outcomes: ShardOutcome[], slot: JobSlot | undefined): Promise<void> {
     const jobName = gatherJobName(run.runName, run.runKey, group.n);
     const { submitter, poller } = jobActivities(run);
-    const built = await collector.buildGatherInput({ run, gather: group.n, inputUris: outcomes.map((o) => o.remainder!.inputUri) });
+    const built = await collecting().buildGatherInput({ run, gather: group.n, inputUris: outcomes.map((o) => o.remainder!.inputUri) });
     let ended: { jobArn: string; status: string } | { code: string; message: string };
     try {
       await slot?.acquire(1);
@@ -143,7 +143,7 @@ export class RemainderGather {
         const job: ShardJob = { attempt: remainder.attempt, jobArn, status, records: built.records, pooled: { outputPrefix: gatherPaths(run.runUri, group.n).bedrockOutput, recordsUri: remainder.inputUri } };
         const jobs = [...(before.jobs ?? []), job];
         const shard = { run, shardIndex: before.shardIndex, attempts: remainder.attempt, jobs };
-        let after = await collector.collectShard(shard);
+        let after = await collecting().collectShard(shard);
         if (after.status !== 'succeeded') after = await this.leftover(shard, after);
         replaceShardOutcome(totals, before, after);
       }),
@@ -152,7 +152,7 @@ export class RemainderGather {
 
   /** Records a pooled job left without an answer: on demand, or error rows saying so. */
   private async leftover(shard: { run: ResolvedRun; shardIndex: number; attempts: number; jobs: ShardJob[] }, after: ShardOutcome): Promise<ShardOutcome> {
-    const redrive = await collector.prepareRedrive({ ...shard, attempt: shard.attempts + 1 });
+    const redrive = await collecting().prepareRedrive({ ...shard, attempt: shard.attempts + 1 });
     if (redrive.records === 0) return after;
     if (shard.run.smallRemainder === 'on-demand') return answerOnDemand(shard, redrive);
     return noted(after, `${redrive.records} record(s) still without an answer after the pooled job were not re-driven`);

@@ -1,7 +1,7 @@
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { DEFAULT_QUOTA_WAIT_MINUTES } from '../core/outcome';
-import type { ResolvedRun } from '../shared/types';
+import { type ResolvedRun, cpuTaskQueue } from '../shared/types';
 
 /**
  * The activity options every Bedrock job uses, a shard's and a pooled one's alike: one place, so a
@@ -16,11 +16,26 @@ export const stopper = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
-export const collector = proxyActivities<Activities>({
+const COLLECT_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+};
+const collector = proxyActivities<Activities>(COLLECT_OPTIONS);
+
+/** Marks histories in which preparing parts and collecting shards go to the CPU task queue (cpuTaskQueue). */
+export const CPU_QUEUE_PATCH = 'cpu-task-queue';
+
+/** The workflow's CPU task queue, or undefined in histories from before it (their activities stay on the workflow's queue). */
+export function cpuQueue(): string | undefined {
+  return patched(CPU_QUEUE_PATCH) ? cpuTaskQueue(workflowInfo().taskQueue) : undefined;
+}
+
+/** Collecting, re-drive and gather inputs: CPU-bound, so on the CPU task queue where the history allows. */
+export function collecting(): typeof collector {
+  const taskQueue = cpuQueue();
+  return taskQueue ? proxyActivities<Activities>({ ...COLLECT_OPTIONS, taskQueue }) : collector;
+}
 
 /** Submit and poll, bounded by the run: quota waits up to `quotaWaitMinutes`, polling up to the job's own timeout. */
 export function jobActivities(run: ResolvedRun) {

@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { createBedrockRuntimeClient, loadPriceTable, loadRunDefaults } from '../../src/config';
 import { TASK_QUEUE } from '../../src/shared/types';
 import type { HubSettings } from '../../src/io/huggingface';
-import { createBatchWorker } from '../../src/worker';
+import { type BatchWorker, createBatchWorker } from '../../src/worker';
 import { type JobEventsStats, startJobEventsConsumer } from '../../src/events/jobEvents';
 import { CREDENTIALS, LocalStack, REGION } from './localStack';
 
@@ -41,7 +41,7 @@ export async function startWorker(
   const native = await NativeConnection.connect({ address: stack.temporal.address });
   // On-demand calls reach the same emulator, as a worker process's AWS_ENDPOINT_URL_BEDROCK makes them.
   const bedrockRuntime = createBedrockRuntimeClient({ region: REGION, endpoint: stack.emulator.url, credentials: CREDENTIALS });
-  const worker: Worker = await createBatchWorker({
+  const worker: BatchWorker = await createBatchWorker({
     connection: native,
     namespace: 'default',
     taskQueue: TASK_QUEUE,
