@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import {
   JOB_SLOTS_WORKFLOW,
   type JobSlotsInput,
@@ -51,8 +51,9 @@ export function makeJobSlotActivities(deps: ActivityDeps) {
     const args: [JobSlotsInput] = [
       { account, region, modelId: run.modelId, limit: slotLimitFor(deps.defaults, run.modelId), checkSeconds: deps.defaults.jobSlotsCheckSeconds ?? DEFAULT_CHECK_SECONDS },
     ];
-    // A running one keeps its own (perhaps live-changed) limit: the arguments count only at first start.
-    await temporal.workflow.start(JOB_SLOTS_WORKFLOW, {
+    // One call: start the quota workflow if none runs (a running one keeps its own, perhaps
+    // live-changed, limit: the arguments count only at first start) and queue the shard there.
+    const startWorkflowOperation = new WithStartWorkflowOperation(JOB_SLOTS_WORKFLOW, {
       workflowId: slotsId,
       taskQueue: Context.current().info.taskQueue,
       args,
@@ -64,8 +65,7 @@ export function makeJobSlotActivities(deps: ActivityDeps) {
       ],
       staticSummary: `job slots of ${run.modelId} in ${region} (account ${account})`,
     });
-    // No run id: the update reaches whichever run is current after continue-as-new.
-    const answer = await gateOf(slotsId)(() => temporal.workflow.getHandle(slotsId).executeUpdate(requestSlotUpdate, { args: [holder] }));
+    const answer = await gateOf(slotsId)(() => temporal.workflow.executeUpdateWithStart(requestSlotUpdate, { args: [holder], startWorkflowOperation }));
     return { ...answer, slotsId };
   }
 
