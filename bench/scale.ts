@@ -8,16 +8,12 @@
 import { startLocalStack } from '../test/support/localStack';
 import { HISTORY_BYTES_WARN, HISTORY_EVENTS_WARN, measureScale } from '../test/support/scaleMeasure';
 import { startWorker } from '../test/support/worker';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
+import { numberArg } from './args';
 
 async function main(): Promise<void> {
-  const shards = arg('shards', 5000);
-  const slots = arg('slots', 20);
-  const page = arg('page', 250);
+  const shards = numberArg('shards', 5000);
+  const slots = numberArg('slots', 20);
+  const page = numberArg('page', 250);
   const stack = await startLocalStack({ inProgressMs: 200 });
   const worker = await startWorker(stack);
   try {

@@ -35,17 +35,13 @@ import {
   totalActions,
 } from '../test/support/schedulingMeasures';
 import { startWorker } from '../test/support/worker';
+import { numberArg } from './args';
 
 const NOTICE_TARGET_MS = 2000;
 /** The fallback is met when the notice comes within the poll interval; this much more allows for dispatching the attempt. */
 const FALLBACK_MARGIN_MS = 1000;
 const PROJECTED_JOB_HOURS = 4;
 const HOUR_MS = 3_600_000;
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 type Mode = 'events' | 'dropped' | 'polling';
 
@@ -69,9 +65,9 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
 
 async function main(): Promise<void> {
-  const jobs = arg('jobs', 12);
-  const atOnce = arg('at-once', 6);
-  const poll = arg('poll', 5);
+  const jobs = numberArg('jobs', 12);
+  const atOnce = numberArg('at-once', 6);
+  const poll = numberArg('poll', 5);
   const defaults = loadRunDefaults();
   const checkSeconds = defaults.jobSlotsCheckSeconds ?? 60;
   const stack = await startLocalStack({ jobEvents: true, inProgressMs: 1500 });

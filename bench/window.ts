@@ -2,27 +2,25 @@
  * Rolling-window benchmark (issue 10): how close a run keeps its job slots to the ideal list
  * schedule when pages are small, on the local stack (Temporal dev server, moto, the Bedrock
  * emulator), with job durations drawn from a lognormal and clipped. Prints the makespan over the
- * ideal, the slot-busy share and the pages (continue-as-new), each with its target and met / not met.
+ * ideal, the slot-busy share and the pages (continue-as-new), each with its target and met / not met;
+ * with --hops, where the handoff from a job's end to the next submit goes, hop by hop.
  *
- *   npx tsx bench/window.ts [--jobs 600] [--slots 20] [--page 50] [--median-ms 12000] [--min-ms 4000] [--max-ms 60000] [--seed 7] [--polling]
+ *   npx tsx bench/window.ts [--jobs 600] [--slots 20] [--page 50] [--median-ms 12000] [--min-ms 4000] [--max-ms 60000] [--seed 7] [--polling] [--hops]
  */
 import { startLocalStack } from '../test/support/localStack';
 import { measureWindow, skewedDurations } from '../test/support/windowMeasure';
 import { startWorker } from '../test/support/worker';
+import { handoffHops } from './handoff';
+import { numberArg } from './args';
 
 const TARGET_RATIO = 1.02;
 const TARGET_BUSY = 0.98;
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
 async function main(): Promise<void> {
-  const jobs = arg('jobs', 600);
-  const slots = arg('slots', 20);
-  const page = arg('page', 50);
-  const durationsMs = skewedDurations(jobs, arg('seed', 7), arg('median-ms', 12_000), arg('min-ms', 4_000), arg('max-ms', 60_000));
+  const jobs = numberArg('jobs', 600);
+  const slots = numberArg('slots', 20);
+  const page = numberArg('page', 50);
+  const durationsMs = skewedDurations(jobs, numberArg('seed', 7), numberArg('median-ms', 12_000), numberArg('min-ms', 4_000), numberArg('max-ms', 60_000));
   const events = !process.argv.includes('--polling');
   const stack = await startLocalStack({ inProgressMs: 1000, jobEvents: events });
   const worker = await startWorker(stack, undefined, { jobEvents: events });
@@ -36,6 +34,12 @@ async function main(): Promise<void> {
     console.log(`slot-busy ${(m.use.busyShare * 100).toFixed(1)}% (target ≥ ${TARGET_BUSY * 100}%): ${met(m.use.busyShare >= TARGET_BUSY)}`);
     console.log(`continue-as-new ${m.pages - 1} times (target ≥ 10): ${met(m.pages - 1 >= 10)}`);
     console.log(`longest stretch below min(slots, jobs left): ${(m.use.longestShortfallMs / 1000).toFixed(1)} s`);
+    if (process.argv.includes('--hops')) {
+      console.log('\n| hop | n | median ms | p90 ms | mean ms |\n|---|---:|---:|---:|---:|');
+      for (const h of await handoffHops(worker.client, m.workflowId, jobs, stack.emulator.stats().jobs)) {
+        console.log(`| ${h.hop} | ${h.n} | ${h.medianMs.toFixed(0)} | ${h.p90Ms.toFixed(0)} | ${h.meanMs.toFixed(0)} |`);
+      }
+    }
   } finally {
     await worker.stop();
     await stack.stop();

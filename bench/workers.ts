@@ -17,8 +17,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { REPO_ROOT } from '../src/config';
-import { ensureBucket } from '../src/io/s3';
-import { BATCH_RUN_WORKFLOW } from '../src/shared/types';
+import { BATCH_RUN_WORKFLOW, TASK_QUEUE } from '../src/shared/types';
 import { startLocalStack } from '../test/support/localStack';
 import { spawnWorkerProcess } from '../test/support/workerProcess';
 import { BUCKET, MAX_RECORDS_PER_JOB, MiB, TEXT_MODEL, procCpuSeconds, upload } from './common';
@@ -37,67 +36,74 @@ async function stopAll(client: Client): Promise<void> {
   }
 }
 
+interface Measured {
+  workers: number;
+  seconds: number;
+  parts: number;
+  byWorker: Record<string, number>;
+  /** CPU from the run's start to its parts combined (sampled once a second), so a little longer than the phase. */
+  workerCpu: number;
+  motoCpu: number;
+}
+
+/** One run's parts phase with `workers` worker processes of one thread each, on a stack of its own. */
+async function measure(workers: number, csvPath: string, rows: number, partBytes: number): Promise<Measured> {
+  const stack = await startLocalStack({ buckets: [BUCKET, 'results'] });
+  const connection = await Connection.connect({ address: stack.temporal.address });
+  const client = new Client({ connection });
+  try {
+    const input = await upload(stack.s3, csvPath, `input/simplecot-${rows}.csv`);
+    log(`${rows.toLocaleString()} rows, ${(input.size / MiB).toFixed(0)} MiB on S3, parts of ${partBytes / MiB} MiB; ${workers} worker process(es)`);
+    const procs = await Promise.all(
+      Array.from({ length: workers }, () =>
+        spawnWorkerProcess({ ...stack.env, BATCH_PREPARE_THREADS: '1', BATCH_TEMPLATES_DIR: resolve(REPO_ROOT, 'bench/templates') }),
+      ),
+    );
+    try {
+      const handle = await client.workflow.start(BATCH_RUN_WORKFLOW, {
+        taskQueue: TASK_QUEUE,
+        workflowId: `bench-workers-${workers}`,
+        args: [
+          {
+            input: { s3Uri: input.uri },
+            task: 'text',
+            promptId: 'question_answering_long',
+            modelId: TEXT_MODEL,
+            outputUri: 's3://results/workers',
+            roleArn: 'arn:aws:iam::123456789012:role/BedrockBatchRole',
+            maxRecordsPerJob: MAX_RECORDS_PER_JOB,
+            partBytes,
+            prepareConcurrency: 16,
+            runName: `bench-workers-${workers}`,
+          },
+        ],
+      });
+      const cpuOf = () => ({ workers: procs.reduce((sum, p) => sum + procCpuSeconds(p.child.pid!), 0), moto: stack.moto.pid ? procCpuSeconds(stack.moto.pid) : 0 });
+      const cpu0 = cpuOf();
+      const phase = await partsPhase(handle, 30 * 60_000);
+      const cpu1 = cpuOf();
+      log(`${workers} worker(s): ${phase.parts} parts in ${phase.seconds.toFixed(1)} s, by worker ${JSON.stringify(phase.byWorker)}`);
+      return { workers, ...phase, workerCpu: cpu1.workers - cpu0.workers, motoCpu: cpu1.moto - cpu0.moto };
+    } finally {
+      await stopAll(client);
+      await Promise.all(procs.map((p) => p.kill('SIGTERM')));
+    }
+  } finally {
+    await connection.close();
+    await stack.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { rows: { type: 'string' }, 'part-mib': { type: 'string' }, server: { type: 'string' } } });
   const rows = Number(values.rows ?? 1_107_470);
   const partBytes = Number(values['part-mib'] ?? 128) * MiB;
   if ((values.server ?? 'ranged') === 'ranged') process.env.MOTO_RANGED = '1';
   const files = await ensureSimpleCot(rows, log);
-  const stack = await startLocalStack({ buckets: [BUCKET, 'results'] });
-  const connection = await Connection.connect({ address: stack.temporal.address });
-  const client = new Client({ connection });
-  const results: Array<{ workers: number; seconds: number; parts: number; byWorker: Record<string, number>; workerCpu: number; motoCpu: number }> = [];
-  try {
-    await ensureBucket(stack.s3, BUCKET);
-    const input = await upload(stack.s3, files.csvPath, `input/simplecot-${rows}.csv`);
-    log(`${rows.toLocaleString()} rows, ${(input.size / MiB).toFixed(0)} MiB on S3, parts of ${partBytes / MiB} MiB`);
-    for (const workers of [1, 2]) {
-      const procs = await Promise.all(
-        Array.from({ length: workers }, () =>
-          spawnWorkerProcess({
-            ...stack.env,
-            TEMPORAL_TASK_QUEUE: `bench-workers-${workers}`,
-            BATCH_PREPARE_THREADS: '1',
-            BATCH_TEMPLATES_DIR: resolve(REPO_ROOT, 'bench/templates'),
-          }),
-        ),
-      );
-      try {
-        const handle = await client.workflow.start(BATCH_RUN_WORKFLOW, {
-          taskQueue: `bench-workers-${workers}`,
-          workflowId: `bench-workers-${workers}`,
-          args: [
-            {
-              input: { s3Uri: input.uri },
-              task: 'text',
-              promptId: 'question_answering_long',
-              modelId: TEXT_MODEL,
-              outputUri: `s3://results/workers-${workers}`,
-              roleArn: 'arn:aws:iam::123456789012:role/BedrockBatchRole',
-              maxRecordsPerJob: MAX_RECORDS_PER_JOB,
-              partBytes,
-              prepareConcurrency: 16,
-              runName: `bench-workers-${workers}`,
-            },
-          ],
-        });
-        const cpuOf = () => ({ workers: procs.reduce((sum, p) => sum + procCpuSeconds(p.child.pid!), 0), moto: stack.moto.pid ? procCpuSeconds(stack.moto.pid) : 0 });
-        const cpu0 = cpuOf();
-        const phase = await partsPhase(handle, 30 * 60_000);
-        const cpu1 = cpuOf();
-        results.push({ workers, ...phase, workerCpu: cpu1.workers - cpu0.workers, motoCpu: cpu1.moto - cpu0.moto });
-        log(`${workers} worker(s): ${phase.parts} parts in ${phase.seconds.toFixed(1)} s, by worker ${JSON.stringify(phase.byWorker)}`);
-      } finally {
-        await stopAll(client);
-        await Promise.all(procs.map((p) => p.kill('SIGTERM')));
-      }
-    }
-  } finally {
-    await connection.close();
-    await stack.stop();
-  }
+  const results: Measured[] = [];
+  // Each count on a fresh stack: an S3 server already holding the other run's outputs would not compare.
+  for (const workers of [1, 2]) results.push(await measure(workers, files.csvPath, rows, partBytes));
   const one = results.find((r) => r.workers === 1)!;
-  // CPU from the run's start to its parts combined (sampled once a second), so a little longer than the phase.
   console.log('| worker processes (1 thread each) | parts | parts per worker | parts phase wall s | ÷ one worker | workers CPU s | S3 server CPU s |');
   console.log('|---:|---:|---|---:|---:|---:|---:|');
   for (const r of results) {

@@ -9,8 +9,8 @@ export interface TestJobEventsConsumer extends JobEventsConsumer {
 }
 
 /**
- * The job-events consumer a worker process runs when BATCH_JOB_EVENTS_QUEUE_URL is set, started
- * beside an in-process worker (startWorker does not start one) on a stack made with `jobEvents`.
+ * The job-events consumer a worker process runs when BATCH_JOB_EVENTS_QUEUE_URL is set, for a
+ * stack made with `jobEvents` (startWorker's `jobEvents` option starts one beside its worker).
  * `stop` ends it and its SQS client.
  */
 export function startTestJobEventsConsumer(stack: LocalStack, temporal: Client, opts: { waitSeconds?: number } = {}): TestJobEventsConsumer {

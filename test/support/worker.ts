@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { createBedrockRuntimeClient, loadPriceTable, loadRunDefaults } from '../../src/config';
 import { TASK_QUEUE } from '../../src/shared/types';
 import type { HubSettings } from '../../src/io/huggingface';
 import { type BatchWorker, createBatchWorker } from '../../src/worker';
-import { type JobEventsStats, startJobEventsConsumer } from '../../src/events/jobEvents';
-import { CREDENTIALS, LocalStack, REGION } from './localStack';
+import type { JobEventsStats } from '../../src/events/jobEvents';
+import { startTestJobEventsConsumer } from './jobEventsConsumer';
+import { CREDENTIALS, type LocalStack, REGION } from './localStack';
 
 export const TEMPLATES_DIR = resolve(__dirname, '../../templates');
 
@@ -61,7 +61,7 @@ export async function startWorker(
   const connection = await Connection.connect({ address: stack.temporal.address });
   const client = new Client({ connection });
   if (opts.jobEvents && !stack.eventsQueueUrl) throw new Error('jobEvents needs a stack started with jobEvents');
-  const events = opts.jobEvents ? startEventsConsumer(stack, client) : undefined;
+  const events = opts.jobEvents ? startTestJobEventsConsumer(stack, client, { waitSeconds: 1 }) : undefined;
   return {
     client,
     workflowBundle,
@@ -79,15 +79,3 @@ export async function startWorker(
 
 const noop = () => undefined;
 const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
-
-function startEventsConsumer(stack: LocalStack, temporal: Client): { stats(): JobEventsStats; stop(): Promise<void> } {
-  const sqs = new SQSClient({ region: REGION, endpoint: stack.moto.endpoint, credentials: CREDENTIALS });
-  const consumer = startJobEventsConsumer({ sqs, queueUrl: stack.eventsQueueUrl!, temporal, log: noop, waitSeconds: 1 });
-  return {
-    stats: consumer.stats,
-    async stop() {
-      await consumer.stop();
-      sqs.destroy();
-    },
-  };
-}
