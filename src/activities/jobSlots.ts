@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import {
   JOB_SLOTS_WORKFLOW,
   type JobSlotsInput,
@@ -51,9 +51,8 @@ export function makeJobSlotActivities(deps: ActivityDeps) {
     const args: [JobSlotsInput] = [
       { account, region, modelId: run.modelId, limit: slotLimitFor(deps.defaults, run.modelId), checkSeconds: deps.defaults.jobSlotsCheckSeconds ?? DEFAULT_CHECK_SECONDS },
     ];
-    // One call: start the quota workflow if none runs (a running one keeps its own, perhaps
-    // live-changed, limit: the arguments count only at first start) and queue the shard there.
-    const startWorkflowOperation = new WithStartWorkflowOperation(JOB_SLOTS_WORKFLOW, {
+    // A running one keeps its own (perhaps live-changed) limit: the arguments count only at first start.
+    await temporal.workflow.start(JOB_SLOTS_WORKFLOW, {
       workflowId: slotsId,
       taskQueue: Context.current().info.taskQueue,
       args,
@@ -65,7 +64,8 @@ export function makeJobSlotActivities(deps: ActivityDeps) {
       ],
       staticSummary: `job slots of ${run.modelId} in ${region} (account ${account})`,
     });
-    const answer = await gateOf(slotsId)(() => temporal.workflow.executeUpdateWithStart(requestSlotUpdate, { args: [holder], startWorkflowOperation }));
+    // No run id: the update reaches whichever run is current after continue-as-new.
+    const answer = await gateOf(slotsId)(() => temporal.workflow.getHandle(slotsId).executeUpdate(requestSlotUpdate, { args: [holder] }));
     return { ...answer, slotsId };
   }
 
