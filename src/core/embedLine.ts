@@ -1,3 +1,4 @@
+import { BACKSLASH, COLON, COMMA, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from './jsonBytes';
 import type { RecordResult } from './outputLine';
 
 /**
@@ -31,14 +32,6 @@ const WS_SPACE = 0x20;
 const WS_TAB = 0x09;
 const WS_LF = 0x0a;
 const WS_CR = 0x0d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const LBRACE = 0x7b;
-const RBRACE = 0x7d;
-const LBRACKET = 0x5b;
-const RBRACKET = 0x5d;
 const MINUS = 0x2d;
 const PLUS = 0x2b;
 const DOT = 0x2e;

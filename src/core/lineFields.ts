@@ -13,15 +13,7 @@
  * escapes, unbalanced brackets, bytes after the closing brace) gives undefined, and the caller then
  * parses the whole line.
  */
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const LBRACE = 0x7b;
-const RBRACE = 0x7d;
-const LBRACKET = 0x5b;
-const RBRACKET = 0x5d;
+import { BACKSLASH, COLON, COMMA, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from './jsonBytes';
 
 export interface LineFields {
   /** The recordId string's value (it had no escapes), or undefined when the line has none or not a string. */
