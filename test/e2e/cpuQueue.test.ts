@@ -6,6 +6,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { type HistoryEvent, eventMillis as millis } from '../support/historyEvents';
 import { startBatchRun } from '../../src/client/api';
 import type { RunInput } from '../../src/shared/types';
 import { sampleRows, uploadCsv } from '../support/data';
@@ -14,7 +15,6 @@ import { exportHistories, readRunOutput } from '../support/output';
 import { partsPhaseOf } from '../support/partsPhase';
 import { WorkerProcess, spawnWorkerProcess } from '../support/workerProcess';
 
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const T = temporal.api.enums.v1.EventType;
 
 let stack: LocalStack;
@@ -44,8 +44,6 @@ interface Span {
   start: number;
   end: number;
 }
-
-const millis = (e: HistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
 
 /** Each completed activity of the given types: who ran it, from start to completion. */
 function activitySpans(events: HistoryEvent[], types: string[]): Span[] {

@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { type HistoryEvent, eventMillis as millis } from './historyEvents';
 
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const T = temporal.api.enums.v1.EventType;
 const SCHEDULED = T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED;
 const STARTED = T.EVENT_TYPE_ACTIVITY_TASK_STARTED;
@@ -22,8 +22,6 @@ export interface PartsPhase {
   /** Parts completed by each worker identity (pid@host). */
   byWorker: Record<string, number>;
 }
-
-const millis = (e: HistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
 
 /** The parts phase of a history whose preparation has finished (combineParts scheduled), or undefined. */
 export function partsPhaseOf(events: HistoryEvent[]): PartsPhase | undefined {
