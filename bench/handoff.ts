@@ -64,14 +64,23 @@ export async function handoffHops(client: Client, workflowId: string, shards: nu
     const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
     const started = millis(events[0]);
     childStarted.set(id, started);
-    const ask = activityTimes(events, 'requestJobSlot');
-    const submit = activityTimes(events, 'submitJob');
     const job = jobOf.get(String(i).padStart(5, '0'));
-    add('child started → slot asked', ask.scheduled !== undefined ? ask.scheduled - started : undefined);
-    add('slot asked → granted', ask.completed !== undefined && ask.scheduled !== undefined ? ask.completed - ask.scheduled : undefined);
-    add('granted → submit scheduled', submit.scheduled !== undefined && ask.completed !== undefined ? submit.scheduled - ask.completed : undefined);
-    add('submit scheduled → started', submit.started !== undefined && submit.scheduled !== undefined ? submit.started - submit.scheduled : undefined);
-    add('submit started → job created', job && submit.started !== undefined ? job.submitMs - submit.started : undefined);
+    const inSlot = activityTimes(events, 'submitJobInSlot');
+    const submit = activityTimes(events, 'submitJob');
+    const since = (from: number | undefined, to: number | undefined) => (from !== undefined && to !== undefined ? to - from : undefined);
+    if (inSlot.scheduled !== undefined && submit.scheduled === undefined) {
+      // Granted at once: slot and submit in one activity (slot-and-submit).
+      add('child started → slot+submit scheduled', inSlot.scheduled - started);
+      add('slot+submit scheduled → started', since(inSlot.scheduled, inSlot.started));
+      add('slot+submit started → job created', since(inSlot.started, job?.submitMs));
+    } else {
+      const ask = inSlot.scheduled !== undefined ? inSlot : activityTimes(events, 'requestJobSlot');
+      add('child started → slot asked', since(started, ask.scheduled));
+      add('slot asked → answered', since(ask.scheduled, ask.completed));
+      add('answered → submit scheduled', since(ask.completed, submit.scheduled));
+      add('submit scheduled → started', since(submit.scheduled, submit.started));
+      add('submit started → job created', since(submit.started, job?.submitMs));
+    }
     const event = firstSignal(events, 'jobStateChanged');
     if (job?.endMs !== undefined && event) add('job ended → event signal', millis(event) - job.endMs);
     const free = events.find((e) => e.eventType === T.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED && millis(e) >= (event ? millis(event) : Number.POSITIVE_INFINITY));

@@ -8,6 +8,7 @@ import { makeOnDemand } from './onDemand';
 import { makeRecordIncompleteRun } from './incompleteRun';
 import { makePrepareParts } from './prepareParts';
 import { makeRedrive } from './redrive';
+import { makeSlotSubmit } from './slotSubmit';
 import { makeResolveRun } from './resolveRun';
 import { recordingResolvedRun } from './runFile';
 
@@ -15,11 +16,14 @@ export type { ActivityDeps } from './deps';
 
 /** The worker's activities, built over explicit dependencies (clients, folders, defaults). */
 export function createActivities(deps: ActivityDeps) {
+  const bedrockJobs = makeBedrockJobActivities(deps);
+  const jobSlots = makeJobSlotActivities(deps);
   return {
     resolveRun: recordingResolvedRun(deps, makeResolveRun(deps)),
     ...makePrepareParts(deps),
-    ...makeBedrockJobActivities(deps),
-    ...makeJobSlotActivities(deps),
+    ...bedrockJobs,
+    ...jobSlots,
+    ...makeSlotSubmit(jobSlots, bedrockJobs),
     ...makeCollectShard(deps),
     ...makeRedrive(deps),
     ...makeGatherInput(deps),

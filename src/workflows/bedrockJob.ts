@@ -59,8 +59,11 @@ async function runShard({ run, shardIndex, gather, report }: ShardJobInput): Pro
       jobName = bedrockJobName(run.runName, run.runKey, shardIndex, attempt);
       await seat.takeAgain();
       shardDetails(shardIndex, attempt, 'submitting');
-      await slot.acquire(attempt);
-      const submitted = await watchSubmit(shardIndex, () => submitter.submitJob({ run, shardIndex, attempt, inputUri }), report).catch(rejectedAs('SUBMIT_REJECTED', 'SUBMIT_QUOTA_WAIT'));
+      const request = { run, shardIndex, attempt, inputUri };
+      // A slot free at once takes the job's submit in the same step; otherwise the shard submits once it holds the slot.
+      const submitted =
+        (await slot.acquireAndSubmit(attempt, request)) ??
+        (await watchSubmit(shardIndex, () => submitter.submitJob(request), report).catch(rejectedAs('SUBMIT_REJECTED', 'SUBMIT_QUOTA_WAIT')));
       if ('code' in submitted) {
         failure = submitted;
         break;

@@ -1,6 +1,9 @@
-import { CancellationScope, condition, getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, CancellationScope, condition, getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { releaseSlotSignal, slotGrantedSignal } from '../shared/jobSlots';
+import type { SubmitJobRequest, SubmittedJob } from '../activities/bedrockJobs';
+import type { JobSlotAnswer } from '../activities/jobSlots';
+import type { SubmitInSlotAnswer } from '../activities/slotSubmit';
+import { type SlotRequest, releaseSlotSignal, slotGrantedSignal } from '../shared/jobSlots';
 import type { ResolvedRun } from '../shared/types';
 import { shardDetails } from './runBoard';
 import { reportShardState } from './shardStates';
@@ -50,6 +53,16 @@ const asker = proxyActivities<Activities>({
 
 /** Marks histories in which a waiting shard asks again when no grant came for a while. */
 export const SLOT_REASK_PATCH = 'slot-wait-reask';
+/** Marks histories in which a shard granted its slot at once submits its job in the same activity. */
+export const SLOT_AND_SUBMIT_PATCH = 'slot-and-submit';
+
+// One try, bounded: anything but an at-once grant and submit goes the usual way (acquire, then the
+// shard's submitter). On cancel it finishes first, so the stop that follows finds the job it may have created.
+const slotSubmitter = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { maximumAttempts: 1 },
+});
 
 /**
  * A shard's place in the shared budget of job slots of its (account, Region, model): `acquire`
@@ -81,19 +94,55 @@ export class JobSlot {
   /** Waits until the quota workflow grants a slot, asking again now and then; the display says how many are ahead. */
   async acquire(attempt: number): Promise<void> {
     if (!this.enabled) return;
-    const { workflowId, runId, parent } = workflowInfo();
-    const ticket = this.ticket + 1;
-    const holder = { workflowId, runId, group: parent?.workflowId ?? workflowId, ticket, shardIndex: this.shardIndex };
-    const ask = () => asker.requestJobSlot({ run: { modelId: this.run.modelId, roleArn: this.run.roleArn }, holder });
+    const holder = this.nextHolder();
     // try/await, not .catch(): the same promise hops as a plain await, so recorded histories replay.
-    let answer: Awaited<ReturnType<typeof ask>> = null;
+    let answer: JobSlotAnswer | null = null;
     try {
-      answer = await ask();
+      answer = await this.ask(holder);
     } catch (err) {
       if (isCancellation(err)) throw err;
       log.warn('job-slot budget unreachable; submitting without it (Bedrock quota errors still hold submits back)', { error: String(err) });
     }
+    await this.hold(answer, holder, attempt);
+  }
+
+  /**
+   * `acquire`, and when the slot is free at once the submit too, in one activity (see
+   * submitJobInSlot). Returns the job so submitted, or undefined when the shard is to submit the
+   * usual way: the slot waited for, the one try failed, or a history from before this.
+   */
+  async acquireAndSubmit(attempt: number, submit: SubmitJobRequest): Promise<SubmittedJob | undefined> {
+    if (!this.enabled || !patched(SLOT_AND_SUBMIT_PATCH)) {
+      await this.acquire(attempt);
+      return undefined;
+    }
+    const holder = this.nextHolder();
+    let answer: SubmitInSlotAnswer;
+    try {
+      answer = await slotSubmitter.submitJobInSlot({ submit, holder });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // The one try was lost (worker gone, timed out): asking again is idempotent by ticket, submitting by job name.
+      await this.acquire(attempt);
+      return undefined;
+    }
+    await this.hold(answer.slot, holder, attempt);
+    return answer.submitted;
+  }
+
+  private nextHolder(): SlotRequest {
+    const { workflowId, runId, parent } = workflowInfo();
+    return { workflowId, runId, group: parent?.workflowId ?? workflowId, ticket: this.ticket + 1, shardIndex: this.shardIndex };
+  }
+
+  private ask(holder: SlotRequest) {
+    return asker.requestJobSlot({ run: { modelId: this.run.modelId, roleArn: this.run.roleArn }, holder });
+  }
+
+  /** Holds the slot the quota workflow answered with, waiting for its grant if it was queued; null: no shared budget. */
+  private async hold(answer: JobSlotAnswer | null, holder: SlotRequest, attempt: number): Promise<void> {
     if (!answer) return; // a worker without a Temporal client, or the budget unreachable: no shared budget
+    const { ticket } = holder;
     this.slotsId = answer.slotsId;
     this.ticket = ticket;
     this.held = true;
@@ -107,7 +156,7 @@ export class JobSlot {
         while (!(await condition(() => this.grantedTicket >= ticket, every))) {
           // No grant for a while: the quota workflow may be gone with its queue (terminated by hand).
           // Asking again is idempotent: it restarts the workflow if need be, and says if the slot is ours already.
-          const again = await ask();
+          const again = await this.ask(holder);
           if (!again || again.granted) break;
           await this.display.waiting(again.ahead, attempt);
         }

@@ -18,6 +18,8 @@ const local = localStackWithWorker({ inProgressMs: 3000, maxActiveJobsPerModel: 
 const SLOTS_ID = jobSlotsWorkflowId('123456789012', REGION, CLAUDE_HAIKU);
 const slotsHandle = () => local.worker.client.workflow.getHandle(SLOTS_ID);
 const ledger = (): Promise<SlotsView> => slotsHandle().query(slotsQuery);
+const activityTypes = async (workflowId: string) =>
+  ((await local.worker.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
 const heldBy = (view: SlotsView, run: string) => view.holders.filter((h) => h.group === run).length;
 const waitingIn = (view: SlotsView, run: string) => view.waiters.filter((h) => h.group === run).length;
 
@@ -67,6 +69,13 @@ test('two runs of 4 shards, each allowed 3 jobs, never have more than the shared
   // Every Create was accepted: no submit met ServiceQuotaExceeded.
   expect(stats.createRequests).toBe(stats.jobsCreated);
   expect(await ledger()).toMatchObject({ holders: [], waiters: [] });
+  // Each shard asked for its slot and tried its submit in one step; a slot granted at once then
+  // needed no separate submit, a queued one did (after its grant).
+  const shards = await Promise.all(['slots-a', 'slots-b'].flatMap((r) => [0, 1, 2, 3].map((i) => activityTypes(`${r}/shard-${i}`))));
+  for (const types of shards) expect(types.filter((t) => t === 'submitJobInSlot')).toHaveLength(1);
+  const wentAtOnce = shards.filter((types) => !types.includes('submitJob')).length;
+  expect(wentAtOnce).toBeGreaterThanOrEqual(2);
+  expect(shards.length - wentAtOnce).toBeGreaterThanOrEqual(2);
   exportHistories(local.stack.temporal.address, ['slots-a', 'slots-a/shard-0', SLOTS_ID], 'job-slots__');
 }, 180_000);
 

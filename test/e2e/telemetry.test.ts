@@ -67,7 +67,7 @@ test('after a run the worker serves temporal_* metrics and logs JSON lines carry
   const metrics = await (await fetch(`http://${metricsAddress}/metrics`)).text();
   expect(worker.output()).toContain(`Prometheus metrics on http://${metricsAddress}/metrics`);
   expect(metrics).toMatch(/^temporal_workflow_completed\{[^}]*workflow_type="batchRun"[^}]*\} 1$/m);
-  expect(metrics).toMatch(/^temporal_activity_execution_latency_(bucket|count|sum)\{[^}]*activity_type="submitJob"/m);
+  expect(metrics).toMatch(/^temporal_activity_execution_latency_(bucket|count|sum)\{[^}]*activity_type="submitJob(InSlot)?"/m);
   expect(metrics).toMatch(/task_queue="bedrock-batch"/);
 
   const entries = worker
@@ -75,7 +75,7 @@ test('after a run the worker serves temporal_* metrics and logs JSON lines carry
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-  const shardActivity = entries.find((e) => e.activityType === 'submitJob' && typeof e.workflowId === 'string' && /^observed\/shard-1/.test(e.workflowId));
+  const shardActivity = entries.find((e) => typeof e.activityType === 'string' && /^submitJob(InSlot)?$/.test(e.activityType) && typeof e.workflowId === 'string' && /^observed\/shard-1/.test(e.workflowId));
   expect(shardActivity).toMatchObject({ level: 'DEBUG', workflowType: 'bedrockJob', namespace: 'default', taskQueue: TASK_QUEUE });
   expect(shardActivity?.workflowRunId).toMatch(/^[0-9a-f-]{36}$/);
   expect(new Date(shardActivity?.time as string).getTime()).toBeGreaterThan(Date.now() - 600_000);
@@ -95,7 +95,7 @@ test('with an OTLP endpoint set, the worker exports one trace per run: workflow,
   expect(runSpan).toBeDefined();
   const inRun = spans.filter((s) => s.traceId === runSpan.traceId);
   const names = new Set(inRun.map((s) => s.name));
-  for (const name of ['StartChildWorkflow:bedrockJob', 'RunWorkflow:bedrockJob', 'StartActivity:submitJob', 'RunActivity:submitJob', 'RunActivity:collectShard', 'RunActivity:finalizeRun']) {
+  for (const name of ['StartChildWorkflow:bedrockJob', 'RunWorkflow:bedrockJob', 'StartActivity:submitJobInSlot', 'RunActivity:submitJobInSlot', 'RunActivity:collectShard', 'RunActivity:finalizeRun']) {
     expect([...names]).toContain(name);
   }
   const ids = new Set(inRun.map((s) => s.spanId));

@@ -20,8 +20,13 @@ import { readRunOutput } from './output';
 import { WorkerProcess, spawnWorkerProcess } from './workerProcess';
 
 /** The activities of a run in the order they first run; every kill lands in (or between) these. */
-export const PHASES = ['resolveRun', 'planPreparation', 'preparePart', 'combineParts', 'submitJob', 'waitForJob', 'collectShard', 'finalizeRun'] as const;
+export const PHASES = ['resolveRun', 'planPreparation', 'preparePart', 'combineParts', 'submitJobInSlot', 'submitJob', 'waitForJob', 'collectShard', 'finalizeRun'] as const;
 export type Phase = (typeof PHASES)[number];
+
+/** An aim at `submitJob` is an aim at a job's create: a slot granted at once creates it in `submitJobInSlot`. */
+export function aimedAt(aim: Phase, activityType: string): boolean {
+  return activityType === aim || (aim === 'submitJob' && activityType === 'submitJobInSlot');
+}
 
 /**
  * Longest time after a kill the run may take to move again: the issue's 2 minutes. The slowest
@@ -156,7 +161,7 @@ export function planKills(runs: number, seed: number, spanMs: number, aims: read
 
 export function describePlan(plan: KillPlan): string {
   if (plan.kind === 'delay') return `t+${(plan.delayMs / 1000).toFixed(1)}s`;
-  return plan.activity === 'submitJob' ? 'aim submitJob (job created)' : `aim ${plan.activity}`;
+  return aimedAt('submitJob', plan.activity) ? `aim ${plan.activity} (job created)` : `aim ${plan.activity}`;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -471,7 +476,7 @@ export async function openCrashMatrix(stack: LocalStack, seed: number, overrides
    * dies having created the job without reporting it, the case that could pay twice.
    */
   function createdIfSubmit(p: PendingActivity, runName: string): boolean {
-    if (p.type !== 'submitJob') return true;
+    if (!aimedAt('submitJob', p.type)) return true;
     const shard = /\/shard-(\d+)/.exec(p.workflowId)?.[1];
     if (shard === undefined) return false;
     const ofShard = `-s${shard.padStart(5, '0')}-a`;
@@ -494,7 +499,7 @@ export async function openCrashMatrix(stack: LocalStack, seed: number, overrides
       while (!victim) {
         if (isFinished() || Date.now() > deadline) return undefined;
         pending = await pendingActivities(client, workflowId);
-        const holders = pool.alive.filter((w) => pending.some((p) => p.started && p.type === plan.activity && p.identity === WorkerPool.identity(w) && createdIfSubmit(p, runName)));
+        const holders = pool.alive.filter((w) => pending.some((p) => p.started && aimedAt(plan.activity, p.type) && p.identity === WorkerPool.identity(w) && createdIfSubmit(p, runName)));
         if (holders.length > 0) victim = holders[Math.floor(rng() * holders.length)];
         else await sleep(15);
       }
