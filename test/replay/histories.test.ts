@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { runCli } from '../../src/client/cli';
 
 /**
@@ -13,6 +13,8 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 let workflowBundle: { code: string };
 
 beforeAll(async () => {
+  // Each replay starts and stops a worker: at INFO the SDK logs every state change (~150 lines).
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const noop = () => undefined;
   workflowBundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
