@@ -278,6 +278,7 @@ async function runResolved(
       }, input.continuation?.inFlight, () => controls)
     : undefined;
   if (window) controls.governRedrives();
+  if (gather.pools) controls.poolsRemainders();
   const running = () => window?.size ?? inFlight.size;
   progress.shardsRunning = running();
   let next = cursor;

@@ -46,6 +46,11 @@ export class RemainderGather {
     this.show();
   }
 
+  /** True when this run pools its shards' small remainders into jobs after every shard. */
+  get pools(): boolean {
+    return this.enabled;
+  }
+
   /** The child's input: with `gather` only when this run gathers. */
   childInput(run: ResolvedRun, shardIndex: number): ShardJobInput {
     return this.enabled ? { run, shardIndex, gather: true } : { run, shardIndex };

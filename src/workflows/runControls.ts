@@ -24,6 +24,8 @@ export class RunControls {
   private closedBecause?: string;
   /** Set when re-drives wait for job seats (a rolling window): the limit and pause still govern them once every shard has started. */
   private seatsGovernRedrives = false;
+  /** Set when the run pools small remainders into jobs after every shard: the budget still governs those. */
+  private budgetGovernsPool = false;
 
   /**
    * Registers the handlers at once, so an update sent while the run resolves is refused with a reason,
@@ -41,16 +43,16 @@ export class RunControls {
       return result;
     };
     setHandler(setMaxConcurrentJobsUpdate, (n: number, by?: string) => done(applyMaxConcurrentJobs(this.open(), n, who(by), now())), {
-      validator: (n: number, by?: string) => this.check(checkMaxConcurrentJobs(n), checkText('by', by)),
+      validator: (n: number, by?: string) => this.check('seats', checkMaxConcurrentJobs(n), checkText('by', by)),
     });
     setHandler(pauseSubmissionUpdate, (reason?: string | null, by?: string) => done(applyPaused(this.open(), true, reason ?? undefined, who(by), now())), {
-      validator: (reason?: string | null, by?: string) => this.check(checkText('reason', reason), checkText('by', by)),
+      validator: (reason?: string | null, by?: string) => this.check('seats', checkText('reason', reason), checkText('by', by)),
     });
     setHandler(resumeSubmissionUpdate, (reason?: string | null, by?: string) => done(applyPaused(this.open(), false, reason ?? undefined, who(by), now())), {
-      validator: (reason?: string | null, by?: string) => this.check(checkText('reason', reason), checkText('by', by)),
+      validator: (reason?: string | null, by?: string) => this.check('seats', checkText('reason', reason), checkText('by', by)),
     });
     setHandler(setBudgetUpdate, (usd: number | null, by?: string) => done(applyBudget(this.open(), usd, who(by), now())), {
-      validator: (usd: number | null, by?: string) => this.check(checkBudget(usd), checkText('by', by)),
+      validator: (usd: number | null, by?: string) => this.check('budget', checkBudget(usd), checkText('by', by)),
     });
   }
 
@@ -65,6 +67,11 @@ export class RunControls {
   /** The run's re-drives wait for a job seat under these settings, so they still apply once every shard has started. */
   governRedrives(): void {
     this.seatsGovernRedrives = true;
+  }
+
+  /** The run pools small remainders into jobs once every shard is done: a budget set after the last start governs those. */
+  poolsRemainders(): void {
+    this.budgetGovernsPool = true;
   }
 
   /** No shard will start any more (all started, or the budget stopped submission). */
@@ -100,14 +107,25 @@ export class RunControls {
     return this.state;
   }
 
-  /** Validators: refuse (before anything is written) a bad value, or any change when it could not apply. */
-  private check(...problems: Array<string | undefined>): void {
+  /**
+   * Validators: refuse (before anything is written) a bad value, or any change when it could not apply.
+   * Once every shard has started, seat settings (limit, pause) still govern re-drives where they wait
+   * for seats, and a budget still governs the pooled jobs of small remainders; re-drives are not held
+   * to the budget, so without a pool a budget then has nothing left to govern.
+   */
+  private check(governs: 'seats' | 'budget', ...problems: Array<string | undefined>): void {
     let problem = problems.find((p) => p !== undefined);
     const { phase, shardCount, shardsStarted } = this.progress;
     if (!problem && !this.state) problem = 'the run is still resolving its input; its settings exist once it is resolved';
     if (!problem && (phase === 'finalizing' || phase === 'done')) problem = `the run is ${phase}; no more jobs will be submitted`;
     if (!problem && this.closedBecause) problem = `no more jobs will be submitted: ${this.closedBecause}`;
-    if (!problem && !this.seatsGovernRedrives && shardCount !== undefined && shardsStarted >= shardCount) problem = `all ${shardCount} shards have started: no shard start is left for a setting to govern`;
+    const stillGoverned = governs === 'seats' ? this.seatsGovernRedrives : this.budgetGovernsPool;
+    if (!problem && !stillGoverned && shardCount !== undefined && shardsStarted >= shardCount) {
+      problem =
+        governs === 'seats'
+          ? `all ${shardCount} shards have started: no shard start is left for a setting to govern`
+          : `all ${shardCount} shards have started and the run pools no remainders: no submission is left for a budget to govern (re-drives are not held to it)`;
+    }
     if (problem) throw ApplicationFailure.create({ type: 'InvalidRunControl', message: problem, nonRetryable: true });
   }
 }

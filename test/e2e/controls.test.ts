@@ -128,6 +128,8 @@ test('once every shard has started, pause still holds a re-drive and resume lets
   await waitFor('both shards started', async () => (await progressOf('ctl-redrive')).shardsStarted === 2, 60_000, 50);
   const paused = await cli('pause', 'ctl-redrive', '--reason', 'hold re-drives');
   expect(paused).toMatchObject({ code: 0 });
+  // Two shards pool their small remainders: a budget still governs that pooled job.
+  expect(await cli('budget', 'ctl-redrive', '50')).toMatchObject({ code: 0 });
 
   const ended = () => stats().jobs.filter((j) => j.jobName.startsWith('ctl-redrive-') && j.endMs !== undefined);
   await waitFor('both first jobs to end', async () => ended().length === 2, 60_000, 100);
@@ -139,3 +141,14 @@ test('once every shard has started, pause still holds a re-drive and resume lets
   expect(summary).toMatchObject({ outcome: 'complete', rows: 400, succeeded: 400 });
   expect(jobsOf('ctl-redrive')).toBe(3);
 }, 180_000);
+
+test('once the only shard has started, a budget is refused: nothing is left for it to govern', async () => {
+  env.stack.emulator.setFaults({ jobMsNamed: ['ctl-one-=4000'] });
+  const run = await start('ctl-one', 100, { maxConcurrentJobs: 1 });
+  await waitFor('the shard started', async () => (await progressOf('ctl-one')).shardsStarted === 1, 60_000, 50);
+  const refused = await cli('budget', 'ctl-one', '50');
+  expect(refused.code).toBe(1);
+  expect(refused.text).toMatch(/all 1 shards have started and the run pools no remainders: no submission is left for a budget to govern/);
+  expect((await progressOf('ctl-one')).controls?.settings.budgetUsd).toBeNull();
+  expect(await run.result()).toMatchObject({ outcome: 'complete', rows: 100 });
+}, 120_000);
