@@ -11,6 +11,7 @@ import { startLocalStack } from '../test/support/localStack';
 import { measureWindow, skewedDurations } from '../test/support/windowMeasure';
 import { startWorker } from '../test/support/worker';
 import { handoffHops } from './handoff';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { numberArg } from './args';
 
 const TARGET_RATIO = 1.02;
@@ -24,6 +25,10 @@ async function main(): Promise<void> {
   const events = !process.argv.includes('--polling');
   const stack = await startLocalStack({ inProgressMs: 1000, jobEvents: events });
   const worker = await startWorker(stack, undefined, { jobEvents: events });
+  // The worker, its activities and the emulator share this process's event loop: a stall here delays
+  // every workflow task's completion, so it is printed beside the window's figures.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   try {
     Object.assign(process.env, stack.env);
     const m = await measureWindow(stack, worker.client, { name: 'bench-window', jobs, slots, page, events, durationsMs });
@@ -34,6 +39,9 @@ async function main(): Promise<void> {
     console.log(`slot-busy ${(m.use.busyShare * 100).toFixed(1)}% (target ≥ ${TARGET_BUSY * 100}%): ${met(m.use.busyShare >= TARGET_BUSY)}`);
     console.log(`continue-as-new ${m.pages - 1} times (target ≥ 10): ${met(m.pages - 1 >= 10)}`);
     console.log(`longest stretch below min(slots, jobs left): ${(m.use.longestShortfallMs / 1000).toFixed(1)} s`);
+    loop.disable();
+    const ms = (ns: number) => (ns / 1e6).toFixed(0);
+    console.log(`event-loop delay of the process (worker, activities, emulator): p50 ${ms(loop.percentile(50))} ms, p99 ${ms(loop.percentile(99))} ms, max ${ms(loop.max)} ms`);
     if (process.argv.includes('--hops')) {
       console.log('\n| hop | n | median ms | p90 ms | mean ms |\n|---|---:|---:|---:|---:|');
       for (const h of await handoffHops(worker.client, m.workflowId, jobs, stack.emulator.stats().jobs)) {
