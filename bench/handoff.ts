@@ -49,8 +49,17 @@ function activityTimes(events: HistoryEvent[], type: string): { scheduled?: numb
 const firstSignal = (events: HistoryEvent[], name: string) =>
   events.find((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED && e.workflowExecutionSignaledEventAttributes?.signalName === name);
 
-/** Hop times of the first attempt of every shard of a window run. */
-export async function handoffHops(client: Client, workflowId: string, shards: number, jobs: EmulatorJob[]): Promise<HopStats[]> {
+/** Hop times of the first attempt of every shard of a window run, and how many shards' slot-and-submit was lost (timed out or failed). */
+export async function handoffHops(
+  client: Client,
+  workflowId: string,
+  shards: number,
+  jobs: EmulatorJob[],
+): Promise<{ hops: HopStats[]; slotSubmitsLost: number; taskTimeouts: { run: number; shards: number } }> {
+  let slotSubmitsLost = 0;
+  // A workflow task that timed out (a sticky queue not served in time, or a task over its 10 s): the next one replays the history.
+  const taskTimeouts = { run: 0, shards: 0 };
+  const timedOutTasks = (events: HistoryEvent[]) => events.filter((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT).length;
   const jobOf = new Map(jobs.map((j) => [/-s(\d+)-a1$/.exec(j.jobName)?.[1], j]));
   const hops: Record<string, number[]> = {};
   const add = (hop: string, ms: number | undefined) => {
@@ -68,6 +77,8 @@ export async function handoffHops(client: Client, workflowId: string, shards: nu
     const inSlot = activityTimes(events, 'submitJobInSlot');
     const submit = activityTimes(events, 'submitJob');
     const since = (from: number | undefined, to: number | undefined) => (from !== undefined && to !== undefined ? to - from : undefined);
+    if (inSlot.scheduled !== undefined && inSlot.completed === undefined) slotSubmitsLost += 1;
+    taskTimeouts.shards += timedOutTasks(events);
     if (inSlot.scheduled !== undefined && submit.scheduled === undefined) {
       // Granted at once: slot and submit in one activity (slot-and-submit).
       add('child started → slot+submit scheduled', inSlot.scheduled - started);
@@ -89,6 +100,7 @@ export async function handoffHops(client: Client, workflowId: string, shards: nu
   // The run's side, over every page: a seat signal, then the next child start it allows.
   for await (const page of client.workflow.list({ query: `WorkflowId="${workflowId}"` })) {
     const events = (await client.workflow.getHandle(workflowId, page.runId).fetchHistory()).events ?? [];
+    taskTimeouts.run += timedOutTasks(events);
     let lastSeat: number | undefined;
     for (const e of events) {
       if (e.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED && e.workflowExecutionSignaledEventAttributes?.signalName === 'shardSeat') lastSeat = millis(e);
@@ -101,5 +113,5 @@ export async function handoffHops(client: Client, workflowId: string, shards: nu
       }
     }
   }
-  return Object.entries(hops).map(([hop, values]) => stats(hop, values));
+  return { hops: Object.entries(hops).map(([hop, values]) => stats(hop, values)), slotSubmitsLost, taskTimeouts };
 }

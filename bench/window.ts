@@ -44,9 +44,10 @@ async function main(): Promise<void> {
     console.log(`event-loop delay of the process (worker, activities, emulator): p50 ${ms(loop.percentile(50))} ms, p99 ${ms(loop.percentile(99))} ms, max ${ms(loop.max)} ms`);
     if (process.argv.includes('--hops')) {
       console.log('\n| hop | n | median ms | p90 ms | mean ms |\n|---|---:|---:|---:|---:|');
-      for (const h of await handoffHops(worker.client, m.workflowId, jobs, stack.emulator.stats().jobs)) {
-        console.log(`| ${h.hop} | ${h.n} | ${h.medianMs.toFixed(0)} | ${h.p90Ms.toFixed(0)} | ${h.meanMs.toFixed(0)} |`);
-      }
+      const { hops, slotSubmitsLost, taskTimeouts } = await handoffHops(worker.client, m.workflowId, jobs, stack.emulator.stats().jobs);
+      for (const h of hops) console.log(`| ${h.hop} | ${h.n} | ${h.medianMs.toFixed(0)} | ${h.p90Ms.toFixed(0)} | ${h.meanMs.toFixed(0)} |`);
+      console.log(`\nshards whose slot-and-submit activity was lost (timed out or failed): ${slotSubmitsLost}`);
+      console.log(`workflow tasks timed out: ${taskTimeouts.run} in the run's pages, ${taskTimeouts.shards} in its shards`);
     }
   } finally {
     await worker.stop();

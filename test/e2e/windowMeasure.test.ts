@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { localStackWithWorker } from '../support/runs';
 import { readRunOutput } from '../support/output';
 import { HISTORY_BYTES_WARN, HISTORY_EVENTS_WARN, historySizes } from '../support/scaleMeasure';
@@ -17,10 +18,15 @@ beforeAll(() => Object.assign(process.env, env.stack.env));
  */
 test('600 shards, 20 slots, pages of 50: every page continues as new with its jobs running, every row is written once, and every history stays under the warnings', async () => {
   const durationsMs = skewedDurations(600, 11, 6_000, 3_000, 30_000);
+  const loop = monitorEventLoopDelay({ resolution: 20 });
+  loop.enable();
+  const heapMbAtStart = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
   const m = await measureWindow(env.stack, env.worker.client, { name: 'wm', jobs: 600, slots: 20, page: 50, events: true, durationsMs });
+  loop.disable();
+  const health = `heap at start ${heapMbAtStart} MB, event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms`;
   const events = { emulator: env.stack.emulator.stats().events, consumer: env.worker.jobEventStats?.() };
   console.log(
-    `window measure: busy ${(m.use.busyShare * 100).toFixed(1)}%, makespan ${m.ratio.toFixed(3)}× the ideal, ${m.pages} pages, jobs active at each continue-as-new ${m.activeAtContinue.join(',')}, longest shortfall ${m.use.longestShortfallMs} ms; events ${JSON.stringify(events)}`,
+    `window measure: busy ${(m.use.busyShare * 100).toFixed(1)}%, makespan ${m.ratio.toFixed(3)}× the ideal, ${m.pages} pages, jobs active at each continue-as-new ${m.activeAtContinue.join(',')}, longest shortfall ${m.use.longestShortfallMs} ms, run workflow tasks timed out ${m.runTaskTimeouts}; ${health}; active every 10 s ${m.activeEvery10s.join(',')}; events ${JSON.stringify(events)}`,
   );
 
   expect(m.summary).toMatchObject({ outcome: 'complete', rows: 60_000, succeeded: 60_000 });

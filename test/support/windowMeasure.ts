@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { startBatchRun } from '../../src/client/api';
 import { type SlotUse, greedyMakespan, slotUse } from '../../src/core/slotUse';
 import type { RunSummary } from '../../src/shared/types';
@@ -31,6 +32,10 @@ export interface WindowMeasure {
   pages: number;
   /** Jobs active in the emulator when each page continued as new (a page that drained would show ~0). */
   activeAtContinue: number[];
+  /** Workflow tasks of the run's pages that timed out (a sticky queue not served in time, or over 10 s): each is followed by a replay. */
+  runTaskTimeouts: number;
+  /** Jobs active at every 10 s of the run, for reading where a shortfall was. */
+  activeEvery10s: number[];
   workflowId: string;
 }
 
@@ -64,11 +69,16 @@ export async function measureWindow(stack: LocalStack, client: Client, o: Window
   );
   const timeline = stack.emulator.stats().activeTimeline;
   const activeAt = (ms: number) => timeline.filter((p) => p.atMs <= ms).at(-1)?.active ?? 0;
+  const first = timeline.find((p) => p.active > 0)?.atMs ?? 0;
+  const activeEvery10s = Array.from({ length: Math.ceil(use.makespanMs / 10_000) }, (_, i) => activeAt(first + i * 10_000));
   let pages = 0;
+  let runTaskTimeouts = 0;
   const activeAtContinue: number[] = [];
   for await (const page of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
     pages++;
     if (page.status.name === 'CONTINUED_AS_NEW' && page.closeTime) activeAtContinue.push(activeAt(page.closeTime.getTime()));
+    const events = (await client.workflow.getHandle(workflowId, page.runId).fetchHistory()).events ?? [];
+    runTaskTimeouts += events.filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT).length;
   }
-  return { summary, use, idealMs, ratio: use.makespanMs / idealMs, pages, activeAtContinue, workflowId };
+  return { summary, use, idealMs, ratio: use.makespanMs / idealMs, pages, activeAtContinue, runTaskTimeouts, activeEvery10s, workflowId };
 }
