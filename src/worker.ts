@@ -43,8 +43,7 @@ export async function createBatchWorker(opts: BatchWorkerOptions): Promise<Batch
     // A workflow's next task waits this long on the queue of the worker that ran its last one before
     // any worker may take it (so a run whose worker died moves on within seconds). Not shorter than
     // the SDK's 10 s: a task that misses it goes to the shared queue with the whole history, and the
-    // worker replays the run from its start. At 3 s, CI's 600-shard run showed 5 s batchRun tasks
-    // at 210 KB of history (replays, by their length) and went idle for over a minute.
+    // worker replays the run from its start, which on a busy worker costs seconds per page.
     stickyQueueScheduleToStartTimeout: '10 seconds',
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
   });
