@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { type HistoryEvent, eventMillis as millis } from '../test/support/historyEvents';
+import { type HistoryEvent, eventMillis as millis, timedOutTasks } from '../test/support/historyEvents';
 
 const T = temporal.api.enums.v1.EventType;
 
@@ -49,7 +49,7 @@ function activityTimes(events: HistoryEvent[], type: string): { scheduled?: numb
 const firstSignal = (events: HistoryEvent[], name: string) =>
   events.find((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED && e.workflowExecutionSignaledEventAttributes?.signalName === name);
 
-/** Hop times of the first attempt of every shard of a window run, and how many shards' slot-and-submit was lost (timed out or failed). */
+/** Hop times of the first attempt of every shard of a window run; how many shards' slot-and-submit was lost (timed out or failed); timed-out workflow tasks. */
 export async function handoffHops(
   client: Client,
   workflowId: string,
@@ -57,9 +57,7 @@ export async function handoffHops(
   jobs: EmulatorJob[],
 ): Promise<{ hops: HopStats[]; slotSubmitsLost: number; taskTimeouts: { run: number; shards: number } }> {
   let slotSubmitsLost = 0;
-  // A workflow task that timed out (a sticky queue not served in time, or a task over its 10 s): the next one replays the history.
   const taskTimeouts = { run: 0, shards: 0 };
-  const timedOutTasks = (events: HistoryEvent[]) => events.filter((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT).length;
   const jobOf = new Map(jobs.map((j) => [/-s(\d+)-a1$/.exec(j.jobName)?.[1], j]));
   const hops: Record<string, number[]> = {};
   const add = (hop: string, ms: number | undefined) => {

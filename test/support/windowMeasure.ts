@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { startBatchRun } from '../../src/client/api';
 import { type SlotUse, greedyMakespan, slotUse } from '../../src/core/slotUse';
 import type { RunSummary } from '../../src/shared/types';
 import { Prng } from '../../bench/textgen';
 import { sampleRows, uploadCsv } from './data';
+import { timedOutTasks } from './historyEvents';
 import type { LocalStack } from './localStack';
 import { textRun } from './runs';
 
@@ -77,8 +77,7 @@ export async function measureWindow(stack: LocalStack, client: Client, o: Window
   for await (const page of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
     pages++;
     if (page.status.name === 'CONTINUED_AS_NEW' && page.closeTime) activeAtContinue.push(activeAt(page.closeTime.getTime()));
-    const events = (await client.workflow.getHandle(workflowId, page.runId).fetchHistory()).events ?? [];
-    runTaskTimeouts += events.filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT).length;
+    runTaskTimeouts += timedOutTasks((await client.workflow.getHandle(workflowId, page.runId).fetchHistory()).events ?? []);
   }
   return { summary, use, idealMs, ratio: use.makespanMs / idealMs, pages, activeAtContinue, runTaskTimeouts, activeEvery10s, workflowId };
 }
