@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { rows: { type: 'string' }, 'part-mib': { type: 'string' }, server: { type: 'string' } } });
   const rows = Number(values.rows ?? 1_107_470);
   const partBytes = Number(values['part-mib'] ?? 128) * MiB;
-  if ((values.server ?? 'ranged') === 'ranged') process.env.MOTO_RANGED = '1';
+  process.env.MOTO_RANGED = (values.server ?? 'ranged') === 'ranged' ? '1' : '0';
   const files = await ensureSimpleCot(rows, log);
   const results: Measured[] = [];
   // Each count on a fresh stack: an S3 server already holding the other run's outputs would not compare.

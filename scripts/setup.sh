@@ -211,7 +211,7 @@ setup_moto() {
   moto_ok "$PYTHON3" || die "installed ${reqs[*]} but $PYTHON3 still lacks: $(python_missing "$PYTHON3" | cut -f2 | paste -sd ';')"
 }
 
-# The benchmark's moto (and, with MOTO_RANGED=1, the local stack's) runs through scripts/moto_ranged.py (GetObject reads only the range asked
+# The local stack's moto (tests, demo, benchmark; MOTO_RANGED=0 for stock moto) runs through scripts/moto_ranged.py (GetObject reads only the range asked
 # for), which patches moto's internals: say whether they are as it expects. If not, it serves as
 # stock moto: correct, only slower.
 check_moto_ranged() {

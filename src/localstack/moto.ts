@@ -30,12 +30,12 @@ export function motoServerCommand(executable?: string, ranged = false): { comman
 }
 
 /**
- * Whether startMotoServer runs the ranged moto when not told: only with $MOTO_RANGED=1/true. The
- * benchmark asks for it; the tests and the demo stay on stock moto until the whole suite has run
- * on the ranged one (test/localstack/motoRanged.test.ts checks its S3 semantics either way).
+ * Whether startMotoServer runs the ranged moto when not told: yes, unless $MOTO_RANGED=0/false.
+ * The tests, the demo and the benchmark use it (the whole suite passed on it, 2026-12-02);
+ * test/localstack/motoRanged.test.ts checks its S3 semantics against the real SDK.
  */
 export function motoRangedByDefault(env: NodeJS.ProcessEnv = process.env): boolean {
-  return /^(1|true|yes)$/i.test(env.MOTO_RANGED ?? '');
+  return !/^(0|false|no)$/i.test(env.MOTO_RANGED ?? '');
 }
 
 export interface MotoServer {
