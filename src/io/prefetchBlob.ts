@@ -46,6 +46,9 @@ export class PrefetchingBlob {
       arrayBuffer: async () => {
         const hit = this.regions.find((r) => r.start <= start && end <= r.start + r.bytes.byteLength);
         if (!hit) return this.inner.slice(start, end).arrayBuffer();
+        // wasm asks for a whole row group's chunks in one read (arrow-rs coalesces them): the fetched
+        // buffer itself then goes, uncopied; wasm copies it into its memory and nothing writes to it.
+        if (hit.start === start && hit.bytes.byteLength === end - start && isWholeBuffer(hit.bytes)) return hit.bytes.buffer;
         // A fresh ArrayBuffer of this realm, as wasm-bindgen's `instanceof ArrayBuffer` requires.
         const out = new ArrayBuffer(end - start);
         new Uint8Array(out).set(hit.bytes.subarray(start - hit.start, end - hit.start));
@@ -53,4 +56,8 @@ export class PrefetchingBlob {
       },
     };
   }
+}
+
+function isWholeBuffer(bytes: Uint8Array): bytes is Uint8Array<ArrayBuffer> {
+  return bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength === bytes.byteLength;
 }

@@ -197,22 +197,31 @@ export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> 
  */
 export function s3RangeBlob(s3: S3Client, uri: string, size: number, opts: { eTag?: string } = {}): BlobLike {
   const { bucket, key } = requireKey(uri);
-  return rangedBlob(size, async (start, end) => {
-    const bytes = await getRange(s3, bucket, key, start, end, opts.eTag);
-    const whole = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength;
-    if (whole && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
-    // Otherwise a copy: wasm-bindgen checks `instanceof ArrayBuffer` against this realm's
-    // constructor, and a Buffer may be a view into a larger shared pool.
-    const out = new ArrayBuffer(bytes.byteLength);
-    new Uint8Array(out).set(bytes);
-    return out;
-  });
+  return rangedBlob(size, (start, end) => getRange(s3, bucket, key, start, end, opts.eTag));
 }
 
 const RANGE_ATTEMPTS = 3;
 
+/**
+ * A ranged GET's body, copied chunk by chunk into one ArrayBuffer of the size asked for: a whole
+ * Parquet row group (tens of MB) is held once, not as chunks plus their concatenation, and it is
+ * an ArrayBuffer of this realm, as wasm-bindgen's `instanceof ArrayBuffer` check requires.
+ */
+async function bodyInto(body: AsyncIterable<Uint8Array>, expected: number, what: string): Promise<ArrayBuffer> {
+  const out = new ArrayBuffer(expected);
+  const view = new Uint8Array(out);
+  let got = 0;
+  for await (const chunk of body) {
+    if (got + chunk.byteLength > expected) throw new TransientSourceError(`${what}: got more than the ${expected} bytes asked for`);
+    view.set(chunk, got);
+    got += chunk.byteLength;
+  }
+  if (got !== expected) throw new TransientSourceError(`${what}: got ${got} bytes, expected ${expected}`);
+  return out;
+}
+
 /** The SDK retries failed requests, not a body that breaks off mid-stream; this covers both. */
-async function getRange(s3: S3Client, bucket: string, key: string, start: number, end: number, eTag?: string): Promise<Uint8Array> {
+async function getRange(s3: S3Client, bucket: string, key: string, start: number, end: number, eTag?: string): Promise<ArrayBuffer> {
   const what = `GetObject ${formatS3Uri({ bucket, key })} bytes=${start}-${end - 1}`;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -227,9 +236,7 @@ async function getRange(s3: S3Client, bucket: string, key: string, start: number
       );
       // A body cut short is the connection's fault, not the object's: retried, then retryable.
       if (!res.Body) throw new TransientSourceError(`${what}: empty body`);
-      const bytes = await res.Body.transformToByteArray();
-      if (bytes.byteLength !== end - start) throw new TransientSourceError(`${what}: got ${bytes.byteLength} bytes, expected ${end - start}`);
-      return bytes;
+      return await bodyInto(res.Body as AsyncIterable<Uint8Array>, end - start, what);
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (attempt >= RANGE_ATTEMPTS || (status !== undefined && status < 500)) {
