@@ -1,6 +1,7 @@
 /**
- * Just enough of the Parquet footer (Thrift compact protocol) to read FileMetaData.num_rows from
- * the last bytes of a file, without wasm: used to check what the wasm writer really wrote.
+ * Just enough of the Parquet footer (Thrift compact protocol), without wasm: FileMetaData.num_rows
+ * (to check what the wasm writer really wrote) and where each row group's column chunks lie, with
+ * their codec and encodings (to decode string columns in JS: utf8ParquetRead.ts).
  */
 
 const MAGIC = [0x50, 0x41, 0x52, 0x31]; // "PAR1"
@@ -27,6 +28,64 @@ export function footerRowCount(tail: Uint8Array): number | undefined {
   });
   if (rows === undefined) throw new Error('parquet footer has no num_rows');
   return Number(rows);
+}
+
+/** A column chunk as the footer describes it (ColumnChunk.meta_data). */
+export interface FooterChunk {
+  path: string[];
+  /** parquet.thrift Type (6: BYTE_ARRAY), CompressionCodec (0: none, 1: Snappy) and Encoding values. */
+  physicalType: number;
+  codec: number;
+  encodings: number[];
+  /** The chunk's first byte (its dictionary page, if any) and its total compressed size. */
+  start: number;
+  size: number;
+}
+
+/**
+ * Every row group's rows and column chunks, from a tail holding the whole footer (undefined when it
+ * does not). Throws on a malformed footer.
+ */
+export function footerRowGroups(tail: Uint8Array): Array<{ rows: number; chunks: FooterChunk[] }> | undefined {
+  const len = footerLength(tail);
+  if (len === undefined || len + 8 > tail.length) return undefined;
+  const r = new CompactReader(tail.subarray(tail.length - 8 - len, tail.length - 8));
+  const groups: Array<{ rows: number; chunks: FooterChunk[] }> = [];
+  r.struct((id, type) => {
+    if (id !== 4 || type !== T.LIST) return r.skip(type);
+    r.list(() => {
+      const group = { rows: 0, chunks: [] as FooterChunk[] };
+      r.struct((gid, gt) => {
+        if (gid === 1 && gt === T.LIST) r.list(() => group.chunks.push(readColumnChunk(r)));
+        else if (gid === 3 && gt === T.I64) group.rows = r.int();
+        else r.skip(gt);
+      });
+      groups.push(group);
+    });
+  });
+  return groups;
+}
+
+function readColumnChunk(r: CompactReader): FooterChunk {
+  const c: FooterChunk = { path: [], physicalType: -1, codec: -1, encodings: [], start: -1, size: -1 };
+  let dataPage = -1;
+  let dictionaryPage = -1;
+  r.struct((id, type) => {
+    if (id !== 3 || type !== T.STRUCT) return r.skip(type);
+    r.struct((mid, mt) => {
+      if (mid === 1 && mt === T.I32) c.physicalType = r.int();
+      else if (mid === 2 && mt === T.LIST) r.list(() => c.encodings.push(r.int()));
+      else if (mid === 3 && mt === T.LIST) r.list(() => c.path.push(r.string()));
+      else if (mid === 4 && mt === T.I32) c.codec = r.int();
+      else if (mid === 7 && mt === T.I64) c.size = r.int();
+      else if (mid === 9 && mt === T.I64) dataPage = r.int();
+      else if (mid === 11 && mt === T.I64) dictionaryPage = r.int();
+      else r.skip(mt);
+    });
+  });
+  // Some writers store a dictionary_page_offset of 0 for chunks without one.
+  c.start = dictionaryPage > 0 && dictionaryPage < dataPage ? dictionaryPage : dataPage;
+  return c;
 }
 
 // Thrift compact protocol type ids.
@@ -69,6 +128,19 @@ export class CompactReader {
 
   private size(): number {
     return Number(this.varint());
+  }
+
+  string(): string {
+    const n = this.size();
+    this.advance(n);
+    return new TextDecoder().decode(this.buf.subarray(this.pos - n, this.pos));
+  }
+
+  /** A list or set: `onElement` reads each element (of the list's element type). */
+  list(onElement: (type: number) => void): void {
+    const h = this.byte();
+    const n = h >> 4 === 15 ? this.size() : h >> 4;
+    for (let i = 0; i < n; i++) onElement(h & 0x0f);
   }
 
   struct(onField: (id: number, type: number) => void): void {

@@ -4,10 +4,9 @@ import * as pw from 'parquet-wasm';
 import { openAsBlob } from 'node:fs';
 import { emptyBatch, recordBatchOf } from './arrowColumns';
 import type { BlobLike } from './blob';
-import { footerLength, footerRowCount } from './parquetFooter';
+import { footerLength, footerRowCount, footerRowGroups } from './parquetFooter';
 import { PrefetchingBlob } from './prefetchBlob';
 import { headObject, s3RangeBlob } from './s3';
-import { UTF8_PARQUET_CREATED_BY } from './utf8Parquet';
 import { decodeUtf8Chunk } from './utf8ParquetRead';
 
 export interface ParquetReadOptions {
@@ -101,43 +100,43 @@ function rowGroupRanges(file: pw.ParquetFile, footerStart: number, columns?: str
   }
 }
 
-/** Row groups of a file utf8Parquet.ts wrote: each column chunk's [start, end) in the file. */
-type Utf8Layout = Array<{ rows: number; chunks: Array<[number, number]> }>;
+/** Row groups whose columns utf8ParquetRead.ts can decode: each column chunk's [start, end) in the file. */
+type StringLayout = Array<{ rows: number; chunks: Array<{ start: number; end: number }> }>;
+
+// parquet.thrift values: the BYTE_ARRAY type, no compression, and the encodings utf8ParquetRead.ts decodes.
+const BYTE_ARRAY = 6;
+const UNCOMPRESSED = 0;
+const STRING_ENCODINGS = new Set([0, 2, 3, 8]); // PLAIN, PLAIN_DICTIONARY, RLE (levels), RLE_DICTIONARY
 
 /**
- * The layout of a file that utf8ParquetRead.ts can decode (written by utf8Parquet.ts: every column
- * a flat string column, uncompressed, chunks back to back from byte 4), or undefined.
+ * The layout of a file whose every column is a flat string column that utf8ParquetRead.ts can
+ * decode (BYTE_ARRAY, uncompressed, PLAIN or dictionary-encoded), read from the footer,
+ * or undefined: anything else (other types, codecs or encodings, nested columns) goes through wasm.
  */
-function utf8Layout(file: pw.ParquetFile, footerStart: number, schema: Schema): Utf8Layout | undefined {
+function stringLayout(tail: Uint8Array, footerStart: number, schema: Schema): StringLayout | undefined {
   if (!schema.fields.every((f) => DataType.isUtf8(f.type))) return undefined;
-  const meta = file.metadata();
-  try {
-    const fileMeta = meta.fileMetadata();
-    const createdBy = fileMeta.createdBy();
-    fileMeta.free();
-    if (createdBy !== UTF8_PARQUET_CREATED_BY) return undefined;
-    const out: Utf8Layout = [];
-    let pos = 4;
-    let fits = true;
-    for (const group of meta.rowGroups()) {
-      const chunks: Array<[number, number]> = [];
-      const columns = group.columns();
-      if (columns.length !== schema.fields.length) fits = false;
-      columns.forEach((chunk, c) => {
-        const path = chunk.columnPath();
-        if (chunk.compression() !== pw.Compression.UNCOMPRESSED || path.length !== 1 || path[0] !== schema.fields[c]?.name) fits = false;
-        const size = chunk.compressedSize();
-        chunks.push([pos, pos + size]);
-        pos += size;
-        chunk.free();
-      });
-      out.push({ rows: group.numRows(), chunks });
-      group.free();
+  const groups = footerRowGroups(tail);
+  if (!groups) return undefined;
+  const out: StringLayout = [];
+  for (const group of groups) {
+    if (group.chunks.length !== schema.fields.length) return undefined;
+    const chunks: StringLayout[number]['chunks'] = [];
+    for (const [c, chunk] of group.chunks.entries()) {
+      const fits =
+        chunk.codec === UNCOMPRESSED &&
+        chunk.physicalType === BYTE_ARRAY &&
+        chunk.path.length === 1 &&
+        chunk.path[0] === schema.fields[c].name &&
+        chunk.encodings.every((e) => STRING_ENCODINGS.has(e)) &&
+        chunk.start >= 4 &&
+        chunk.size >= 0 &&
+        chunk.start + chunk.size <= footerStart;
+      if (!fits) return undefined;
+      chunks.push({ start: chunk.start, end: chunk.start + chunk.size });
     }
-    return fits && pos <= footerStart ? out : undefined;
-  } finally {
-    meta.free();
+    out.push({ rows: group.rows, chunks });
   }
+  return out;
 }
 
 function arrowSchemaOf(file: pw.ParquetFile): Schema {
@@ -151,6 +150,16 @@ export async function parquetRowCount(blob: BlobLike): Promise<number> {
   const rows = footerRowCount(tail.bytes);
   if (rows === undefined) throw new Error('parquet footer not in the fetched tail');
   return rows;
+}
+
+/** Whether readParquetBatches decodes the whole file in JS (flat string columns only; see stringLayout), not through wasm. */
+export async function decodesInJs(blob: BlobLike): Promise<boolean> {
+  const { file, tail, footerStart } = await openParquet(blob);
+  try {
+    return stringLayout(tail.bytes, footerStart, arrowSchemaOf(file)) !== undefined;
+  } finally {
+    file.free();
+  }
 }
 
 /** Footer only: row groups, key-value metadata and the Arrow schema, without decoding data. */
@@ -193,9 +202,10 @@ export async function readParquetInfo(blob: BlobLike): Promise<ParquetFileInfo> 
 /**
  * Decodes one row group at a time into apache-arrow RecordBatches, fetching each group's column
  * chunks first (see PrefetchingBlob). A file with no rows yields a single empty batch, so
- * consumers still see the schema (e.g. to write an empty output file). Files that utf8Parquet.ts
- * wrote (text snapshots) are decoded in JS instead (utf8ParquetRead.ts): the same schema and rows
- * in batches of the same sizes, for a fraction of the CPU.
+ * consumers still see the schema (e.g. to write an empty output file). Files of uncompressed flat
+ * string columns only (our snapshots, some text datasets; see stringLayout) are decoded in JS instead
+ * (utf8ParquetRead.ts): the same schema and rows in batches of the same sizes, for a fraction of
+ * the CPU and without the wasm memory.
  */
 export async function* readParquetBatches(blob: BlobLike, opts: ParquetReadOptions = {}): AsyncGenerator<RecordBatch> {
   const { pf, file, tail, footerStart } = await openParquet(blob);
@@ -214,14 +224,14 @@ export async function* readParquetBatches(blob: BlobLike, opts: ParquetReadOptio
     }
     const batchSize = opts.batchSize ?? DEFAULT_BATCH_ROWS;
     let yielded = false;
-    const layout = opts.columns || opts.wasmOnly ? undefined : utf8Layout(file, footerStart, schema);
+    const layout = opts.columns || opts.wasmOnly ? undefined : stringLayout(tail.bytes, footerStart, schema);
     if (layout) {
       for (let g = start; g < end; g++) {
         const { rows, chunks } = layout[g];
         if (!chunks.length) continue;
-        // One GET for the whole row group (its chunks lie back to back), decoded without wasm.
-        const region = await pf.fetch(chunks[0][0], chunks[chunks.length - 1][1]);
-        const columns = chunks.map(([a, b], c) => decodeUtf8Chunk(region.bytes.subarray(a - region.start, b - region.start), rows, schema.fields[c].nullable));
+        // One GET for the whole row group (writers put its chunks one after another), decoded without wasm.
+        const region = await pf.fetch(Math.min(...chunks.map((k) => k.start)), Math.max(...chunks.map((k) => k.end)));
+        const columns = chunks.map((k, c) => decodeUtf8Chunk(region.bytes.subarray(k.start - region.start, k.end - region.start), rows, schema.fields[c].nullable));
         const batch = recordBatchOf(schema, columns);
         for (let from = 0; from < rows; from += batchSize) {
           yielded = true;
