@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Data, DataType, Field, Schema, Utf8, vectorFromArray } from 'apache-arrow';
 import { recordBatchOf, utf8Data } from '../io/arrowColumns';
 import { type ParquetWriteOptions, writeParquetToS3 } from '../io/parquetWrite';
+import { LEAN_UPLOAD } from '../io/objectWriter';
 import { ObjectWriter, createObjectWriter, writeObject } from '../io/s3';
 import { AsyncQueue } from '../core/asyncQueue';
 import { RECORD_ID } from '../core/outputSchema';
@@ -113,7 +114,7 @@ export class ShardFileSink implements ShardSink<ShardItem> {
       const paths = this.pathsOf(shard);
       this.open = {
         index: shard,
-        jsonl: createObjectWriter(this.s3, paths.jsonl, { contentType: 'application/jsonl' }),
+        jsonl: createObjectWriter(this.s3, paths.jsonl, { contentType: 'application/jsonl', ...LEAN_UPLOAD }),
         snapshot: isTextSchema(this.schema) ? new TextSnapshotWriter(this.s3, paths.snapshot, this.schema) : new SnapshotWriter(this.s3, paths.snapshot, this.schema),
         skipped: [],
         skippedUri: paths.skipped,

@@ -1,13 +1,14 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DataType, type Schema } from 'apache-arrow';
-import { type ObjectWriter, createObjectWriter } from '../io/objectWriter';
+import { LEAN_UPLOAD, type ObjectWriter, createObjectWriter } from '../io/objectWriter';
 import { Utf8ParquetWriter } from '../io/utf8Parquet';
 
 /**
- * Row groups of about this many UTF-16 units of text: the size the Arrow path cut them at (16 MiB),
- * so collectShard still reads a snapshot back a bounded row group at a time.
+ * Row groups of about this many UTF-16 units of text, so collectShard reads a snapshot back a
+ * bounded row group at a time; a row group is held as strings, then as bytes, until written, so
+ * 4 Mi units rather than the Arrow path's 16 Mi (a preprocessing thread's heap peak 79 → 65 MB).
  */
-const ROW_GROUP_UNITS = 16 * 1024 * 1024;
+const ROW_GROUP_UNITS = 4 * 1024 * 1024;
 
 /** True when every column is a plain string column, which the JS writer can write (every CSV input). */
 export function isTextSchema(schema: Schema): boolean {
@@ -26,7 +27,7 @@ export class TextSnapshotWriter {
   private units = 0;
 
   constructor(s3: S3Client, uri: string, schema: Schema) {
-    this.out = createObjectWriter(s3, uri, { contentType: 'application/vnd.apache.parquet' });
+    this.out = createObjectWriter(s3, uri, { contentType: 'application/vnd.apache.parquet', ...LEAN_UPLOAD });
     this.writer = new Utf8ParquetWriter(this.out, schema.fields.map((f) => ({ name: f.name, nullable: f.nullable })));
     this.columns = schema.fields.map(() => []);
   }
