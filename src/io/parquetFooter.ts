@@ -88,6 +88,8 @@ function readColumnChunk(r: CompactReader): FooterChunk {
   return c;
 }
 
+const UTF8 = new TextDecoder();
+
 // Thrift compact protocol type ids.
 export const T = { TRUE: 1, FALSE: 2, I8: 3, I16: 4, I32: 5, I64: 6, DOUBLE: 7, BINARY: 8, LIST: 9, SET: 10, MAP: 11, STRUCT: 12, UUID: 13 } as const;
 
@@ -133,7 +135,7 @@ export class CompactReader {
   string(): string {
     const n = this.size();
     this.advance(n);
-    return new TextDecoder().decode(this.buf.subarray(this.pos - n, this.pos));
+    return UTF8.decode(this.buf.subarray(this.pos - n, this.pos));
   }
 
   /** A list or set: `onElement` reads each element (of the list's element type). */

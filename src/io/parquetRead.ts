@@ -70,34 +70,26 @@ async function openParquet(blob: BlobLike): Promise<OpenedFile> {
 }
 
 /**
- * Byte ranges of each row group's column chunks (only `columns`, adjacent ones merged), assuming
- * chunks lie back to back from byte 4 as arrow-rs, Arrow C++ and DuckDB write them. Undefined when
- * the sizes do not fit that layout; wasm then reads through to the underlying blob.
+ * Byte ranges of each row group's column chunks (only `columns`, adjacent ones merged), from the
+ * footer's offsets. Undefined when the tail lacks the footer or an offset lies outside the data;
+ * wasm then reads through to the underlying blob.
  */
-function rowGroupRanges(file: pw.ParquetFile, footerStart: number, columns?: string[]): Array<Array<[number, number]>> | undefined {
-  const meta = file.metadata();
-  try {
-    const out: Array<Array<[number, number]>> = [];
-    let pos = 4;
-    for (const group of meta.rowGroups()) {
-      const ranges: Array<[number, number]> = [];
-      for (const chunk of group.columns()) {
-        const size = chunk.compressedSize();
-        if (!columns || columns.includes(chunk.columnPath()[0])) {
-          const last = ranges[ranges.length - 1];
-          if (last && last[1] === pos) last[1] = pos + size;
-          else ranges.push([pos, pos + size]);
-        }
-        pos += size;
-        chunk.free();
-      }
-      group.free();
-      out.push(ranges);
+function rowGroupRanges(tail: Uint8Array, footerStart: number, columns?: string[]): Array<Array<[number, number]>> | undefined {
+  const groups = footerRowGroups(tail);
+  if (!groups) return undefined;
+  const out: Array<Array<[number, number]>> = [];
+  for (const group of groups) {
+    const ranges: Array<[number, number]> = [];
+    for (const chunk of group.chunks) {
+      if (chunk.start < 4 || chunk.size < 0 || chunk.start + chunk.size > footerStart) return undefined;
+      if (columns && !columns.includes(chunk.path[0])) continue;
+      const last = ranges[ranges.length - 1];
+      if (last && last[1] === chunk.start) last[1] = chunk.start + chunk.size;
+      else ranges.push([chunk.start, chunk.start + chunk.size]);
     }
-    return pos <= footerStart ? out : undefined;
-  } finally {
-    meta.free();
+    out.push(ranges);
   }
+  return out;
 }
 
 /** Row groups whose columns utf8ParquetRead.ts can decode: each column chunk's [start, end) in the file. */
@@ -241,7 +233,7 @@ export async function* readParquetBatches(blob: BlobLike, opts: ParquetReadOptio
       if (!yielded) yield emptyBatch(schema);
       return;
     }
-    const groups = start < end ? rowGroupRanges(file, footerStart, opts.columns) : undefined;
+    const groups = start < end ? rowGroupRanges(tail.bytes, footerStart, opts.columns) : undefined;
     for (let g = start; g < end; g++) {
       const ranges = groups?.[g] ?? [];
       pf.serve([tail, ...(await Promise.all(ranges.map(([a, b]) => pf.fetch(a, b))))]);
