@@ -1,4 +1,7 @@
-/** The bytes JSON's structure is made of, for the byte-level line readers (embedLine.ts, lineFields.ts). */
+/**
+ * The bytes JSON's structure is made of, for the byte-level line readers (embedLine.ts, lineFields.ts).
+ * Readers copy them into module-scope consts: under tsx an imported binding is a getter call per use.
+ */
 export const QUOTE = 0x22;
 export const BACKSLASH = 0x5c;
 export const COMMA = 0x2c;
