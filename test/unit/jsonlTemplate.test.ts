@@ -38,6 +38,21 @@ describe('escapeJsonText', () => {
   it.each(TRICKY.map((s) => [s]))('is JSON.stringify without the quotes (case %#)', (s) => {
     expect(escapeJsonText(s)).toBe(JSON.stringify(s).slice(1, -1));
   });
+
+  it('is JSON.stringify without the quotes for every UTF-16 code unit, alone and beside each kind of surrogate', () => {
+    const neighbours = ['', 'a', '"', '\ud83d', '\ude00', '\ud83d\ude00'];
+    const wrong: string[] = [];
+    for (let unit = 0; unit <= 0xffff; unit++) {
+      const c = String.fromCharCode(unit);
+      for (const before of neighbours) {
+        for (const after of neighbours) {
+          const s = before + c + after;
+          if (escapeJsonText(s) !== JSON.stringify(s).slice(1, -1)) wrong.push(s);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
 });
 
 describe('hasEdgeSurrogate', () => {
