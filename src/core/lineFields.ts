@@ -16,7 +16,8 @@
 import * as JSON_BYTES from './jsonBytes';
 
 // Module constants, read once: through tsx (esbuild's CommonJS interop) every use of an imported
-// binding is a getter call, and these loops compare each byte with them (~12% of post-embed's CPU).
+// binding is a getter call, and these loops compare bytes with them (post-text at N/2 took 44 s of
+// CPU with the imports, 34 s with these copies).
 const { BACKSLASH, COLON, COMMA, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } = JSON_BYTES;
 
 export interface LineFields {
